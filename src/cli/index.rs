@@ -1,0 +1,145 @@
+//! `codewalk index [DIR]`.
+
+use super::{exit, Ctx};
+use crate::pipeline::{self, IndexOptions};
+use crate::store;
+use anyhow::Result;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The checkout to index.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// GOROOT whose standard library is indexed as external packages (default: `go env GOROOT`).
+    #[arg(long, value_name = "DIR")]
+    pub goroot: Option<PathBuf>,
+    /// Do not index the standard library (fewer resolved calls into it).
+    #[arg(long)]
+    pub no_std: bool,
+    /// Rebuild from scratch (accepted for scripts; every run currently rebuilds).
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let root = ctx.resolve_path(&a.dir);
+    if !root.exists() {
+        return Err(exit(1, format!("{}: no such directory", root.display())));
+    }
+    if !root.is_dir() {
+        return Err(exit(1, format!("{}: not a directory", root.display())));
+    }
+    let canon = root.canonicalize()?;
+    let index_dir = match &ctx.index_dir {
+        Some(d) => ctx.resolve_path(d),
+        None => store::default_index_dir(&canon),
+    };
+    let _lock = store::lock(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
+    let opts = IndexOptions {
+        goroot: a.goroot.map(|g| ctx.resolve_path(&g)),
+        no_std: a.no_std,
+        ..IndexOptions::default()
+    };
+    let progress = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let show = !a.quiet && std::io::stderr().is_terminal();
+    let ticker = show.then(|| {
+        let (p, d) = (progress.clone(), done.clone());
+        std::thread::spawn(move || {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            while !d.load(Ordering::Relaxed) {
+                bar.set_message(format!("parsed {} files", p.load(Ordering::Relaxed)));
+                bar.tick();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        })
+    });
+    let built = pipeline::build(&canon, &opts, &progress);
+    done.store(true, Ordering::Relaxed);
+    if let Some(t) = ticker {
+        let _ = t.join();
+    }
+    let built = built.map_err(|e| exit(1, format!("{e:#}")))?;
+    if built.stats.files == 0 {
+        return Err(exit(
+            1,
+            format!("no Go files found under {}", canon.display()),
+        ));
+    }
+    let (symbols, graph) = crate::graph::to_store(&built);
+    let unresolved_calls = graph.unresolved.len() as u64;
+    let manifest = store::Manifest {
+        format_version: store::FORMAT_VERSION,
+        codewalk_version: env!("CARGO_PKG_VERSION").to_string(),
+        root: canon.display().to_string(),
+        created_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        files: built.stats.files,
+        external_files: built.stats.external_files,
+        packages: symbols.pkgs.len() as u64,
+        symbols: symbols.syms.len() as u64,
+        edges: graph.edges.len() as u64,
+        implementations: graph.impls.len() as u64,
+        syntax_error_files: built.stats.syntax_error_files,
+        unreadable_files: built.stats.unreadable_files,
+        too_large_files: built.stats.too_large_files,
+        unresolved_calls,
+        unresolved_imports: built.model.unresolved_imports as u64,
+        source_bytes: built.stats.bytes,
+        index_seconds: t0.elapsed().as_secs_f64(),
+        warnings: built.stats.warnings.clone(),
+    };
+    drop(built);
+    let pending = store::begin(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
+    let written = pending
+        .write(&manifest, &symbols, &graph)
+        .and_then(|_| crate::search::build_index(&pending.dir, &symbols));
+    match written {
+        Ok(()) => pending.commit().map_err(|e| exit(1, format!("{e:#}")))?,
+        Err(e) => {
+            pending.abandon();
+            return Err(exit(
+                1,
+                format!("{e:#}; the previous index (if any) is unchanged"),
+            ));
+        }
+    }
+    for w in manifest.warnings.iter().take(20) {
+        eprintln!("warning: {w}");
+    }
+    if manifest.warnings.len() > 20 {
+        eprintln!("warning: … and {} more", manifest.warnings.len() - 20);
+    }
+    let msg = format!(
+        "indexed {} files ({} packages, {} symbols, {} call edges, {} implementations; {} files with syntax errors) in {:.1}s into {}",
+        manifest.files,
+        symbols.pkgs.iter().filter(|p| p.flags & store::F_EXTERNAL == 0).count(),
+        symbols.syms.len(),
+        graph.edges.len(),
+        graph.impls.len(),
+        manifest.syntax_error_files,
+        t0.elapsed().as_secs_f64(),
+        index_dir.display()
+    );
+    if ctx.json {
+        println!("{}", serde_json::to_string(&manifest)?);
+    } else {
+        eprintln!("{msg}");
+    }
+    Ok(())
+}

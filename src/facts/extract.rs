@@ -1,0 +1,328 @@
+//! Extraction of [`FileFacts`] from one parsed file, driven by `queries/items.scm`.
+
+use super::lower::{node_pos, Lower};
+use super::*;
+use crate::syntax::QuerySet;
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExtractOptions {
+    /// Lower function bodies (needed for call resolution, not for declarations).
+    pub bodies: bool,
+}
+
+/// Facts of one file. Never fails: what tree-sitter recovered is extracted.
+pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> FileFacts {
+    let lower = Lower {
+        src,
+        bodies: opts.bodies,
+    };
+    let root = tree.root_node();
+    let mut facts = FileFacts {
+        lines: root.end_position().row as u32 + 1,
+        ..FileFacts::default()
+    };
+    if root.has_error() {
+        count_errors(root, &mut facts);
+    }
+    facts.build = build_constraint(src);
+
+    let caps = &qs.item_captures;
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&qs.items, root, src);
+    // const specs: implicit repetition of the previous spec's type and value, iota per group.
+    let mut const_state: Option<(usize, u32, Option<TypeExpr>, Vec<Expr>)> = None;
+    while let Some(m) = matches.next() {
+        for cap in m.captures {
+            let n = cap.node;
+            let i = cap.index;
+            if i == caps.package {
+                facts.package = lower.text(n).to_string();
+            } else if i == caps.import {
+                if let Some(p) = n.child_by_field_name("path") {
+                    let path = lower.text(p).trim_matches(|c| c == '"' || c == '`');
+                    facts.imports.push(Import {
+                        alias: n
+                            .child_by_field_name("name")
+                            .map(|a| lower.text(a).to_string()),
+                        path: path.to_string(),
+                        pos: node_pos(n),
+                    });
+                }
+            } else if i == caps.func || i == caps.method {
+                facts.items.push(func_item(&lower, n, i == caps.method));
+            } else if i == caps.ty || i == caps.alias {
+                facts.items.push(type_item(&lower, n, i == caps.alias));
+            } else if i == caps.var {
+                var_items(&lower, n, &mut facts.items);
+            } else if i == caps.konst {
+                let decl_id = n.parent().map(|p| p.id()).unwrap_or(0);
+                let spec = lower.var_spec(n);
+                let (iota, ty, values) = match &mut const_state {
+                    Some((id, iota, ty, values)) if *id == decl_id => {
+                        *iota += 1;
+                        if spec.ty.is_some() || !spec.values.is_empty() {
+                            *ty = spec.ty.clone();
+                            *values = spec.values.clone();
+                        }
+                        (*iota, ty.clone(), values.clone())
+                    }
+                    _ => {
+                        const_state = Some((decl_id, 0, spec.ty.clone(), spec.values.clone()));
+                        (0, spec.ty.clone(), spec.values.clone())
+                    }
+                };
+                for (k, (name, pos)) in spec.names.iter().enumerate() {
+                    let mut item = base_item(&lower, n, ItemKind::Const, name, *pos);
+                    item.ty = ty.clone();
+                    item.value = values.get(k).cloned();
+                    item.iota = iota;
+                    facts.items.push(item);
+                }
+            }
+        }
+    }
+    facts
+}
+
+fn count_errors(n: Node, facts: &mut FileFacts) {
+    let mut cursor = n.walk();
+    let mut stack = vec![n];
+    while let Some(n) = stack.pop() {
+        if n.is_error() || n.is_missing() {
+            facts.syntax_errors += 1;
+            let line = n.start_position().row as u32 + 1;
+            facts.first_error_line = Some(facts.first_error_line.map_or(line, |l| l.min(line)));
+            if n.is_missing() {
+                continue;
+            }
+        }
+        if n.has_error() {
+            stack.extend(n.children(&mut cursor));
+        }
+    }
+}
+
+/// The `//go:build` expression (or the legacy `// +build` lines) before the package clause.
+fn build_constraint(src: &[u8]) -> Option<String> {
+    let mut legacy = Vec::new();
+    for line in src.split(|&b| b == b'\n').take(64) {
+        let line = std::str::from_utf8(line).unwrap_or("").trim();
+        if line.starts_with("package ") {
+            break;
+        }
+        if let Some(expr) = line.strip_prefix("//go:build ") {
+            return Some(expr.trim().to_string());
+        }
+        if let Some(expr) = line.strip_prefix("// +build ") {
+            legacy.push(expr.trim().to_string());
+        }
+    }
+    (!legacy.is_empty()).then(|| legacy.join(" && "))
+}
+
+/// Comments directly above `n` (or above its declaration when `n` is its only spec).
+fn doc_comment(lower: &Lower, n: Node) -> String {
+    let mut target = n;
+    if n.prev_named_sibling().is_none_or(|p| p.kind() != "comment") {
+        if let Some(parent) = n.parent() {
+            if matches!(
+                parent.kind(),
+                "type_declaration" | "var_declaration" | "const_declaration"
+            ) {
+                target = parent;
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    let mut next_row = target.start_position().row;
+    let mut cur = target.prev_sibling();
+    while let Some(c) = cur {
+        if c.kind() != "comment" || c.end_position().row + 1 != next_row {
+            break;
+        }
+        lines.push(lower.text(c));
+        next_row = c.start_position().row;
+        cur = c.prev_sibling();
+    }
+    lines.reverse();
+    lines
+        .iter()
+        .map(|l| {
+            let l = l.strip_prefix("//").unwrap_or(l);
+            l.strip_prefix(' ').unwrap_or(l)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn base_item(lower: &Lower, n: Node, kind: ItemKind, name: &str, pos: Pos) -> Item {
+    let doc = doc_comment(lower, n);
+    Item {
+        kind,
+        name: name.to_string(),
+        pos,
+        start_byte: n.start_byte() as u32,
+        end_byte: n.end_byte() as u32,
+        start_line: n.start_position().row as u32 + 1,
+        end_line: n.end_position().row as u32 + 1,
+        doc,
+        signature: String::new(),
+        type_params: Vec::new(),
+        recv: None,
+        ty: None,
+        func: None,
+        value: None,
+        value_index: None,
+        iota: 0,
+        body: None,
+    }
+}
+
+fn func_item(lower: &Lower, n: Node, method: bool) -> Item {
+    let name_node = n.child_by_field_name("name");
+    let name = name_node.map(|x| lower.text(x)).unwrap_or("");
+    let kind = if method {
+        ItemKind::Method
+    } else {
+        ItemKind::Func
+    };
+    let mut item = base_item(
+        lower,
+        n,
+        kind,
+        name,
+        name_node.map(node_pos).unwrap_or_else(|| node_pos(n)),
+    );
+    let body = n.child_by_field_name("body");
+    let head_end = body.map(|b| b.start_byte()).unwrap_or(n.end_byte());
+    item.signature =
+        one_line(std::str::from_utf8(&lower.src[n.start_byte()..head_end]).unwrap_or(""));
+    item.type_params = lower.type_params(n.child_by_field_name("type_parameters"));
+    item.func = Some(lower.func_type(n));
+    if method {
+        item.recv = n
+            .child_by_field_name("receiver")
+            .and_then(|r| receiver(lower, r));
+    }
+    if lower.bodies {
+        item.body = Some(body.map(|b| lower.block(b)).unwrap_or_default());
+    }
+    item
+}
+
+fn receiver(lower: &Lower, list: Node) -> Option<Receiver> {
+    let mut c = list.walk();
+    let p = list
+        .named_children(&mut c)
+        .find(|p| p.kind() == "parameter_declaration")?;
+    let name = p
+        .child_by_field_name("name")
+        .map(|x| lower.text(x).to_string());
+    let mut ty = p.child_by_field_name("type")?;
+    let mut pointer = false;
+    loop {
+        match ty.kind() {
+            "pointer_type" | "parenthesized_type" => {
+                pointer |= ty.kind() == "pointer_type";
+                let mut c = ty.walk();
+                ty = ty.named_children(&mut c).next()?;
+            }
+            _ => break,
+        }
+    }
+    let (base, type_params) = match ty.kind() {
+        "generic_type" => {
+            let base = ty.child_by_field_name("type").map(|b| lower.text(b))?;
+            let params = ty
+                .child_by_field_name("type_arguments")
+                .map(|a| {
+                    let mut c = a.walk();
+                    let v: Vec<String> = a
+                        .named_children(&mut c)
+                        .map(|x| lower.text(x).trim().to_string())
+                        .collect();
+                    v
+                })
+                .unwrap_or_default();
+            (base.to_string(), params)
+        }
+        "type_identifier" => (lower.text(ty).to_string(), Vec::new()),
+        _ => return None,
+    };
+    Some(Receiver {
+        name,
+        pointer,
+        base,
+        type_params,
+    })
+}
+
+fn type_item(lower: &Lower, n: Node, alias: bool) -> Item {
+    let name_node = n.child_by_field_name("name");
+    let name = name_node.map(|x| lower.text(x)).unwrap_or("");
+    let kind = if alias {
+        ItemKind::Alias
+    } else {
+        ItemKind::Type
+    };
+    let mut item = base_item(
+        lower,
+        n,
+        kind,
+        name,
+        name_node.map(node_pos).unwrap_or_else(|| node_pos(n)),
+    );
+    let ty_node = n.child_by_field_name("type");
+    item.ty = ty_node.map(|t| lower.type_expr(t));
+    item.type_params = lower.type_params(n.child_by_field_name("type_parameters"));
+    let text = lower.text(n);
+    let first = text.lines().next().unwrap_or("");
+    item.signature = format!("type {}", one_line(first.trim_end_matches('{').trim()));
+    if item.signature.ends_with(" struct") || item.signature.ends_with(" interface") {
+        item.signature.push_str(" {…}");
+    }
+    // Widen the span to the declaration keyword for single-spec declarations.
+    if let Some(p) = n.parent() {
+        if p.kind() == "type_declaration" && p.named_child_count() == 1 {
+            item.start_byte = p.start_byte() as u32;
+            item.start_line = p.start_position().row as u32 + 1;
+        }
+    }
+    item
+}
+
+fn var_items(lower: &Lower, n: Node, out: &mut Vec<Item>) {
+    let spec = lower.var_spec(n);
+    let single_call = spec.names.len() > 1 && spec.values.len() == 1;
+    let first_line = lower.text(n).lines().next().unwrap_or("").to_string();
+    for (k, (name, pos)) in spec.names.iter().enumerate() {
+        let mut item = base_item(lower, n, ItemKind::Var, name, *pos);
+        item.ty = spec.ty.clone();
+        item.signature = format!("var {}", one_line(&first_line));
+        if single_call {
+            item.value = spec.values.first().cloned();
+            item.value_index = Some(k as u32);
+        } else {
+            item.value = spec.values.get(k).cloned();
+        }
+        out.push(item);
+    }
+}

@@ -1,0 +1,831 @@
+//! Lowering of tree-sitter nodes into the plain facts types: type expressions, signatures,
+//! expressions and statements. One structured walk, shared by every caller.
+//!
+//! Input: a node of a tree parsed from `src`. Output: `TypeExpr`, `FuncType`, `Expr`, `Stmt`.
+//! Must not know: other files, packages, or what any name refers to.
+//! Unknown or ERROR nodes lower to `Unknown` / `Other`, never to a panic.
+
+use super::*;
+use tree_sitter::Node;
+
+pub struct Lower<'a> {
+    pub src: &'a [u8],
+    /// Bodies of function literals and declarations are lowered only when set.
+    pub bodies: bool,
+}
+
+fn pos(n: Node) -> Pos {
+    let p = n.start_position();
+    Pos {
+        line: p.row as u32 + 1,
+        col: p.column as u32 + 1,
+    }
+}
+
+pub fn node_pos(n: Node) -> Pos {
+    pos(n)
+}
+
+impl<'a> Lower<'a> {
+    pub fn text(&self, n: Node) -> &'a str {
+        std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
+    }
+
+    fn named_children<'t>(&self, n: Node<'t>) -> Vec<Node<'t>> {
+        let mut c = n.walk();
+        n.named_children(&mut c)
+            .filter(|c| c.kind() != "comment")
+            .collect()
+    }
+
+    // ---- types -------------------------------------------------------------------------
+
+    pub fn type_expr(&self, n: Node) -> TypeExpr {
+        match n.kind() {
+            "type_identifier" | "identifier" => TypeExpr::Name(self.text(n).to_string()),
+            "qualified_type" => {
+                let pkg = n.child_by_field_name("package").map(|p| self.text(p));
+                let name = n.child_by_field_name("name").map(|p| self.text(p));
+                match (pkg, name) {
+                    (Some(p), Some(m)) => TypeExpr::Qualified(p.to_string(), m.to_string()),
+                    _ => TypeExpr::Unknown,
+                }
+            }
+            "generic_type" => {
+                let base = n
+                    .child_by_field_name("type")
+                    .map(|t| self.type_expr(t))
+                    .unwrap_or(TypeExpr::Unknown);
+                let args = n
+                    .child_by_field_name("type_arguments")
+                    .map(|a| self.type_args(a))
+                    .unwrap_or_default();
+                TypeExpr::Generic(Box::new(base), args)
+            }
+            "pointer_type" => TypeExpr::Pointer(Box::new(self.first_type(n))),
+            "parenthesized_type" | "type_elem" | "type_constraint" => self.first_type(n),
+            "slice_type" => TypeExpr::Slice(Box::new(self.field_type(n, "element"))),
+            "array_type" => {
+                let len = n
+                    .child_by_field_name("length")
+                    .map(|l| self.text(l).to_string())
+                    .unwrap_or_default();
+                TypeExpr::Array(len, Box::new(self.field_type(n, "element")))
+            }
+            "implicit_length_array_type" => {
+                TypeExpr::Array("...".into(), Box::new(self.field_type(n, "element")))
+            }
+            "map_type" => TypeExpr::Map(
+                Box::new(self.field_type(n, "key")),
+                Box::new(self.field_type(n, "value")),
+            ),
+            "channel_type" => {
+                let txt = self.text(n);
+                let dir = if txt.starts_with("<-") {
+                    ChanDir::Recv
+                } else if txt["chan".len().min(txt.len())..]
+                    .trim_start()
+                    .starts_with("<-")
+                {
+                    ChanDir::Send
+                } else {
+                    ChanDir::Both
+                };
+                TypeExpr::Chan(dir, Box::new(self.field_type(n, "value")))
+            }
+            "function_type" => TypeExpr::Func(Box::new(self.func_type(n))),
+            "struct_type" => TypeExpr::Struct(self.struct_fields(n)),
+            "interface_type" => TypeExpr::Interface(self.iface_elems(n)),
+            // Types that reach expression lowering as expressions (`(*T)(x)`, `pkg.T{}`).
+            "selector_expression" => {
+                let operand = n.child_by_field_name("operand");
+                let field = n.child_by_field_name("field");
+                match (operand, field) {
+                    (Some(o), Some(f)) if o.kind() == "identifier" => {
+                        TypeExpr::Qualified(self.text(o).to_string(), self.text(f).to_string())
+                    }
+                    _ => TypeExpr::Unknown,
+                }
+            }
+            "unary_expression" if self.op(n) == "*" => TypeExpr::Pointer(Box::new(
+                n.child_by_field_name("operand")
+                    .map(|o| self.type_expr(o))
+                    .unwrap_or(TypeExpr::Unknown),
+            )),
+            "parenthesized_expression" => self.first_type(n),
+            "index_expression" => {
+                let base = n
+                    .child_by_field_name("operand")
+                    .map(|o| self.type_expr(o))
+                    .unwrap_or(TypeExpr::Unknown);
+                let arg = n
+                    .child_by_field_name("index")
+                    .map(|o| self.type_expr(o))
+                    .unwrap_or(TypeExpr::Unknown);
+                TypeExpr::Generic(Box::new(base), vec![arg])
+            }
+            "type_instantiation_expression" => {
+                let kids = self.named_children(n);
+                let base = kids
+                    .first()
+                    .map(|o| self.type_expr(*o))
+                    .unwrap_or(TypeExpr::Unknown);
+                let args = kids.iter().skip(1).map(|a| self.type_expr(*a)).collect();
+                TypeExpr::Generic(Box::new(base), args)
+            }
+            _ => TypeExpr::Unknown,
+        }
+    }
+
+    fn type_args(&self, n: Node) -> Vec<TypeExpr> {
+        self.named_children(n)
+            .into_iter()
+            .map(|a| self.type_expr(a))
+            .collect()
+    }
+
+    fn first_type(&self, n: Node) -> TypeExpr {
+        self.named_children(n)
+            .first()
+            .map(|c| self.type_expr(*c))
+            .unwrap_or(TypeExpr::Unknown)
+    }
+
+    fn field_type(&self, n: Node, field: &str) -> TypeExpr {
+        n.child_by_field_name(field)
+            .map(|t| self.type_expr(t))
+            .unwrap_or(TypeExpr::Unknown)
+    }
+
+    pub fn func_type(&self, n: Node) -> FuncType {
+        let mut f = FuncType::default();
+        if let Some(p) = n.child_by_field_name("parameters") {
+            f.params = self.params(p, &mut f.variadic);
+        }
+        if let Some(r) = n.child_by_field_name("result") {
+            if r.kind() == "parameter_list" {
+                let mut v = false;
+                f.results = self.params(r, &mut v);
+            } else {
+                f.results = vec![Param {
+                    name: None,
+                    ty: self.type_expr(r),
+                }];
+            }
+        }
+        f
+    }
+
+    pub fn params(&self, list: Node, variadic: &mut bool) -> Vec<Param> {
+        let mut out = Vec::new();
+        for p in self.named_children(list) {
+            let is_variadic = p.kind() == "variadic_parameter_declaration";
+            if p.kind() != "parameter_declaration" && !is_variadic {
+                continue;
+            }
+            let mut ty = self.field_type(p, "type");
+            if is_variadic {
+                *variadic = true;
+                ty = TypeExpr::Slice(Box::new(ty));
+            }
+            let mut c = p.walk();
+            let names: Vec<_> = p.children_by_field_name("name", &mut c).collect();
+            if names.is_empty() {
+                out.push(Param { name: None, ty });
+            } else {
+                for nm in names {
+                    out.push(Param {
+                        name: Some(self.text(nm).to_string()),
+                        ty: ty.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    pub fn type_params(&self, n: Option<Node>) -> Vec<TypeParam> {
+        let Some(n) = n else { return Vec::new() };
+        let mut out = Vec::new();
+        for d in self.named_children(n) {
+            if d.kind() != "type_parameter_declaration" {
+                continue;
+            }
+            let constraint = self.field_type(d, "type");
+            let mut c = d.walk();
+            for nm in d.children_by_field_name("name", &mut c) {
+                out.push(TypeParam {
+                    name: self.text(nm).to_string(),
+                    constraint: constraint.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn struct_fields(&self, n: Node) -> Vec<Field> {
+        let mut out = Vec::new();
+        let Some(list) = self
+            .named_children(n)
+            .into_iter()
+            .find(|c| c.kind() == "field_declaration_list")
+        else {
+            return out;
+        };
+        for fd in self.named_children(list) {
+            if fd.kind() != "field_declaration" {
+                continue;
+            }
+            let mut ty = self.field_type(fd, "type");
+            let line = pos(fd).line;
+            let mut c = fd.walk();
+            let names: Vec<_> = fd.children_by_field_name("name", &mut c).collect();
+            if names.is_empty() {
+                // Embedded field; `*T` has an anonymous `*` token before the type.
+                let mut c2 = fd.walk();
+                let star = fd.children(&mut c2).any(|ch| ch.kind() == "*");
+                if star {
+                    ty = TypeExpr::Pointer(Box::new(ty));
+                }
+                out.push(Field {
+                    name: None,
+                    ty,
+                    line,
+                });
+            } else {
+                for nm in names {
+                    out.push(Field {
+                        name: Some(self.text(nm).to_string()),
+                        ty: ty.clone(),
+                        line,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn iface_elems(&self, n: Node) -> Vec<IfaceElem> {
+        let mut out = Vec::new();
+        for e in self.named_children(n) {
+            match e.kind() {
+                "method_elem" => {
+                    let name = e
+                        .child_by_field_name("name")
+                        .map(|x| self.text(x).to_string())
+                        .unwrap_or_default();
+                    out.push(IfaceElem::Method {
+                        name,
+                        func: self.func_type(e),
+                        pos: pos(e),
+                    });
+                }
+                "type_elem" => {
+                    let terms = self.named_children(e);
+                    if terms.len() == 1 && terms[0].kind() != "negated_type" {
+                        out.push(IfaceElem::Embed(self.type_expr(terms[0])));
+                    } else {
+                        out.push(IfaceElem::TypeSet);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    // ---- expressions -------------------------------------------------------------------
+
+    fn op(&self, n: Node) -> &'a str {
+        n.child_by_field_name("operator")
+            .map(|o| self.text(o))
+            .unwrap_or("")
+    }
+
+    fn boxed(&self, n: Option<Node>) -> Box<Expr> {
+        Box::new(n.map(|n| self.expr(n)).unwrap_or(Expr::Other))
+    }
+
+    pub fn expr_list(&self, n: Option<Node>) -> Vec<Expr> {
+        match n {
+            None => Vec::new(),
+            Some(n) if n.kind() == "expression_list" => self
+                .named_children(n)
+                .into_iter()
+                .map(|e| self.expr(e))
+                .collect(),
+            Some(n) => vec![self.expr(n)],
+        }
+    }
+
+    pub fn expr(&self, n: Node) -> Expr {
+        match n.kind() {
+            "identifier" => Expr::Ident(self.text(n).to_string(), pos(n)),
+            "true" | "false" => Expr::Lit(LitKind::Bool),
+            "nil" => Expr::Ident("nil".into(), pos(n)),
+            "iota" => Expr::Ident("iota".into(), pos(n)),
+            "int_literal" => Expr::Lit(LitKind::Int),
+            "float_literal" => Expr::Lit(LitKind::Float),
+            "imaginary_literal" => Expr::Lit(LitKind::Imag),
+            "rune_literal" => Expr::Lit(LitKind::Rune),
+            "interpreted_string_literal" | "raw_string_literal" => Expr::Lit(LitKind::String),
+            "parenthesized_expression" => self
+                .named_children(n)
+                .first()
+                .map(|c| self.expr(*c))
+                .unwrap_or(Expr::Other),
+            "selector_expression" => {
+                let field = n.child_by_field_name("field");
+                Expr::Selector(
+                    self.boxed(n.child_by_field_name("operand")),
+                    field.map(|f| self.text(f).to_string()).unwrap_or_default(),
+                    field.map(pos).unwrap_or_else(|| pos(n)),
+                )
+            }
+            "call_expression" => {
+                let fun = n
+                    .child_by_field_name("function")
+                    .map(|f| self.expr(f))
+                    .unwrap_or(Expr::Other);
+                let type_args = n
+                    .child_by_field_name("type_arguments")
+                    .map(|a| self.type_args(a))
+                    .unwrap_or_default();
+                let mut args = Vec::new();
+                let mut ellipsis = false;
+                if let Some(a) = n.child_by_field_name("arguments") {
+                    for c in self.named_children(a) {
+                        if c.kind() == "variadic_argument" {
+                            ellipsis = true;
+                            args.push(
+                                self.named_children(c)
+                                    .first()
+                                    .map(|x| self.expr(*x))
+                                    .unwrap_or(Expr::Other),
+                            );
+                        } else {
+                            args.push(self.expr(c));
+                        }
+                    }
+                }
+                Expr::Call(Box::new(Call {
+                    fun,
+                    args,
+                    type_args,
+                    ellipsis,
+                    pos: n
+                        .child_by_field_name("arguments")
+                        .map(pos)
+                        .unwrap_or_else(|| pos(n)),
+                }))
+            }
+            "composite_literal" => {
+                let ty = n.child_by_field_name("type").map(|t| self.type_expr(t));
+                let elems = n
+                    .child_by_field_name("body")
+                    .map(|b| self.literal_value(b))
+                    .unwrap_or_default();
+                Expr::Composite(Box::new(Composite {
+                    ty,
+                    elems,
+                    pos: pos(n),
+                }))
+            }
+            "literal_value" => Expr::Composite(Box::new(Composite {
+                ty: None,
+                elems: self.literal_value(n),
+                pos: pos(n),
+            })),
+            "func_literal" => {
+                let body = if self.bodies {
+                    n.child_by_field_name("body")
+                        .map(|b| self.block(b))
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                Expr::FuncLit(Box::new(self.func_type(n)), body)
+            }
+            "unary_expression" => {
+                let op = match self.op(n) {
+                    "&" => UnOp::Addr,
+                    "*" => UnOp::Deref,
+                    "<-" => UnOp::Recv,
+                    "!" => UnOp::Not,
+                    _ => UnOp::Other,
+                };
+                Expr::Unary(op, self.boxed(n.child_by_field_name("operand")))
+            }
+            "binary_expression" => {
+                let op = match self.op(n) {
+                    "==" | "!=" | "<" | "<=" | ">" | ">=" | "&&" | "||" => BinOp::Compare,
+                    "<<" | ">>" => BinOp::Shift,
+                    _ => BinOp::Arith,
+                };
+                Expr::Binary(
+                    op,
+                    self.boxed(n.child_by_field_name("left")),
+                    self.boxed(n.child_by_field_name("right")),
+                )
+            }
+            "index_expression" => {
+                let idx = n
+                    .child_by_field_name("index")
+                    .map(|i| vec![self.expr(i)])
+                    .unwrap_or_default();
+                Expr::Index(self.boxed(n.child_by_field_name("operand")), idx)
+            }
+            "type_instantiation_expression" => {
+                let kids = self.named_children(n);
+                let base = kids.first().map(|o| self.expr(*o)).unwrap_or(Expr::Other);
+                let args = kids
+                    .iter()
+                    .skip(1)
+                    .map(|a| Expr::Type(self.type_expr(*a)))
+                    .collect();
+                Expr::Index(Box::new(base), args)
+            }
+            "slice_expression" => Expr::Slice(
+                self.boxed(n.child_by_field_name("operand")),
+                ["start", "end", "capacity"]
+                    .iter()
+                    .filter_map(|f| n.child_by_field_name(f))
+                    .map(|x| self.expr(x))
+                    .collect(),
+            ),
+            "type_assertion_expression" => {
+                let ty = n.child_by_field_name("type").map(|t| self.type_expr(t));
+                Expr::TypeAssert(self.boxed(n.child_by_field_name("operand")), ty)
+            }
+            "type_conversion_expression" => Expr::Conversion(
+                self.field_type(n, "type"),
+                self.boxed(n.child_by_field_name("operand")),
+            ),
+            "type_identifier"
+            | "qualified_type"
+            | "pointer_type"
+            | "slice_type"
+            | "array_type"
+            | "map_type"
+            | "channel_type"
+            | "function_type"
+            | "struct_type"
+            | "interface_type"
+            | "generic_type"
+            | "parenthesized_type"
+            | "implicit_length_array_type" => Expr::Type(self.type_expr(n)),
+            _ => Expr::Other,
+        }
+    }
+
+    fn literal_value(&self, n: Node) -> Vec<Element> {
+        let mut out = Vec::new();
+        for e in self.named_children(n) {
+            match e.kind() {
+                "keyed_element" => {
+                    let key = e.child_by_field_name("key").map(|k| self.literal_elem(k));
+                    let value = e
+                        .child_by_field_name("value")
+                        .map(|v| self.literal_elem(v))
+                        .unwrap_or(Expr::Other);
+                    out.push(Element { key, value });
+                }
+                "literal_element" => out.push(Element {
+                    key: None,
+                    value: self.literal_elem(e),
+                }),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn literal_elem(&self, n: Node) -> Expr {
+        if n.kind() == "literal_element" {
+            self.named_children(n)
+                .first()
+                .map(|c| self.expr(*c))
+                .unwrap_or(Expr::Other)
+        } else {
+            self.expr(n)
+        }
+    }
+
+    // ---- statements --------------------------------------------------------------------
+
+    pub fn block(&self, n: Node) -> Block {
+        let mut out = Vec::new();
+        for c in self.named_children(n) {
+            if c.kind() == "statement_list" {
+                for s in self.named_children(c) {
+                    out.push(self.stmt(s));
+                }
+            } else {
+                out.push(self.stmt(c));
+            }
+        }
+        out
+    }
+
+    fn opt_stmt(&self, n: Option<Node>) -> Option<Box<Stmt>> {
+        n.map(|n| Box::new(self.stmt(n)))
+    }
+
+    fn has_token(&self, n: Node, tok: &str) -> bool {
+        let mut c = n.walk();
+        let r = n
+            .children(&mut c)
+            .any(|ch| !ch.is_named() && ch.kind() == tok);
+        r
+    }
+
+    fn names_of(&self, list: Option<Node>) -> Vec<(String, Pos)> {
+        self.expr_list(list)
+            .into_iter()
+            .map(|e| match e {
+                Expr::Ident(n, p) => (n, p),
+                _ => ("_".to_string(), Pos::default()),
+            })
+            .collect()
+    }
+
+    pub fn var_spec(&self, n: Node) -> VarSpec {
+        let mut c = n.walk();
+        let names = n
+            .children_by_field_name("name", &mut c)
+            .filter(|x| x.kind() == "identifier")
+            .map(|x| (self.text(x).to_string(), pos(x)))
+            .collect();
+        VarSpec {
+            names,
+            ty: n.child_by_field_name("type").map(|t| self.type_expr(t)),
+            values: self.expr_list(n.child_by_field_name("value")),
+        }
+    }
+
+    fn case_body(&self, n: Node) -> Block {
+        let mut out = Vec::new();
+        for c in self.named_children(n) {
+            if c.kind() == "statement_list" {
+                for s in self.named_children(c) {
+                    out.push(self.stmt(s));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn stmt(&self, n: Node) -> Stmt {
+        match n.kind() {
+            "expression_statement" => Stmt::Expr(
+                self.named_children(n)
+                    .first()
+                    .map(|e| self.expr(*e))
+                    .unwrap_or(Expr::Other),
+            ),
+            "short_var_declaration" => Stmt::Define(
+                self.names_of(n.child_by_field_name("left")),
+                self.expr_list(n.child_by_field_name("right")),
+            ),
+            "assignment_statement" => Stmt::Assign(
+                self.expr_list(n.child_by_field_name("left")),
+                self.expr_list(n.child_by_field_name("right")),
+            ),
+            "var_declaration" | "const_declaration" => {
+                let mut specs = Vec::new();
+                for c in self.named_children(n) {
+                    match c.kind() {
+                        "var_spec" | "const_spec" => specs.push(self.var_spec(c)),
+                        "var_spec_list" => {
+                            for s in self.named_children(c) {
+                                if s.kind() == "var_spec" {
+                                    specs.push(self.var_spec(s));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if n.kind() == "var_declaration" {
+                    Stmt::Var(specs)
+                } else {
+                    Stmt::Const(specs)
+                }
+            }
+            "type_declaration" => {
+                // Several specs are rare; keep the first, the rest lower to nothing.
+                let specs = self.named_children(n);
+                for s in specs {
+                    if s.kind() == "type_spec" || s.kind() == "type_alias" {
+                        return Stmt::TypeDecl {
+                            name: s
+                                .child_by_field_name("name")
+                                .map(|x| self.text(x).to_string())
+                                .unwrap_or_default(),
+                            ty: self.field_type(s, "type"),
+                            alias: s.kind() == "type_alias",
+                        };
+                    }
+                }
+                Stmt::Other
+            }
+            "go_statement" | "defer_statement" => {
+                let e = self
+                    .named_children(n)
+                    .first()
+                    .map(|e| self.expr(*e))
+                    .unwrap_or(Expr::Other);
+                if n.kind() == "go_statement" {
+                    Stmt::Go(e)
+                } else {
+                    Stmt::Defer(e)
+                }
+            }
+            "return_statement" => Stmt::Return(
+                self.named_children(n)
+                    .first()
+                    .map(|l| self.expr_list(Some(*l)))
+                    .unwrap_or_default(),
+            ),
+            "block" => Stmt::Block(self.block(n)),
+            "if_statement" => Stmt::If {
+                init: self.opt_stmt(n.child_by_field_name("initializer")),
+                cond: n
+                    .child_by_field_name("condition")
+                    .map(|c| self.expr(c))
+                    .unwrap_or(Expr::Other),
+                then: n
+                    .child_by_field_name("consequence")
+                    .map(|b| self.block(b))
+                    .unwrap_or_default(),
+                els: self.opt_stmt(n.child_by_field_name("alternative")),
+            },
+            "for_statement" => {
+                let body = n
+                    .child_by_field_name("body")
+                    .map(|b| self.block(b))
+                    .unwrap_or_default();
+                let head = self
+                    .named_children(n)
+                    .into_iter()
+                    .find(|c| Some(*c) != n.child_by_field_name("body"));
+                match head {
+                    Some(h) if h.kind() == "range_clause" => {
+                        let left = self.expr_list(h.child_by_field_name("left"));
+                        let mut it = left.into_iter();
+                        Stmt::Range {
+                            key: it.next(),
+                            value: it.next(),
+                            define: self.has_token(h, ":="),
+                            expr: h
+                                .child_by_field_name("right")
+                                .map(|r| self.expr(r))
+                                .unwrap_or(Expr::Other),
+                            body,
+                        }
+                    }
+                    Some(h) if h.kind() == "for_clause" => Stmt::For {
+                        init: self.opt_stmt(h.child_by_field_name("initializer")),
+                        cond: h.child_by_field_name("condition").map(|c| self.expr(c)),
+                        post: self.opt_stmt(h.child_by_field_name("update")),
+                        body,
+                    },
+                    Some(h) => Stmt::For {
+                        init: None,
+                        cond: Some(self.expr(h)),
+                        post: None,
+                        body,
+                    },
+                    None => Stmt::For {
+                        init: None,
+                        cond: None,
+                        post: None,
+                        body,
+                    },
+                }
+            }
+            "expression_switch_statement" => {
+                let mut cases = Vec::new();
+                for c in self.named_children(n) {
+                    match c.kind() {
+                        "expression_case" => cases.push((
+                            self.expr_list(c.child_by_field_name("value")),
+                            self.case_body(c),
+                        )),
+                        "default_case" => cases.push((Vec::new(), self.case_body(c))),
+                        _ => {}
+                    }
+                }
+                Stmt::Switch {
+                    init: self.opt_stmt(n.child_by_field_name("initializer")),
+                    tag: n.child_by_field_name("value").map(|v| self.expr(v)),
+                    cases,
+                }
+            }
+            "type_switch_statement" => {
+                let bind = self
+                    .names_of(n.child_by_field_name("alias"))
+                    .into_iter()
+                    .next()
+                    .map(|(n, _)| n);
+                let mut cases = Vec::new();
+                for c in self.named_children(n) {
+                    match c.kind() {
+                        "type_case" => {
+                            let mut cur = c.walk();
+                            let types = c
+                                .children_by_field_name("type", &mut cur)
+                                .filter(|t| t.is_named())
+                                .map(|t| match self.type_expr(t) {
+                                    TypeExpr::Name(n) if n == "nil" => None,
+                                    te => Some(te),
+                                })
+                                .collect();
+                            cases.push(TypeCase {
+                                types,
+                                body: self.case_body(c),
+                            });
+                        }
+                        "default_case" => cases.push(TypeCase {
+                            types: Vec::new(),
+                            body: self.case_body(c),
+                        }),
+                        _ => {}
+                    }
+                }
+                Stmt::TypeSwitch {
+                    init: self.opt_stmt(n.child_by_field_name("initializer")),
+                    bind,
+                    expr: n
+                        .child_by_field_name("value")
+                        .map(|v| self.expr(v))
+                        .unwrap_or(Expr::Other),
+                    cases,
+                }
+            }
+            "select_statement" => {
+                let mut cases = Vec::new();
+                for c in self.named_children(n) {
+                    match c.kind() {
+                        "communication_case" => cases.push((
+                            self.opt_stmt(c.child_by_field_name("communication")),
+                            self.case_body(c),
+                        )),
+                        "default_case" => cases.push((None, self.case_body(c))),
+                        _ => {}
+                    }
+                }
+                Stmt::Select(cases)
+            }
+            "receive_statement" => {
+                let right = n
+                    .child_by_field_name("right")
+                    .map(|r| self.expr(r))
+                    .unwrap_or(Expr::Other);
+                match n.child_by_field_name("left") {
+                    None => Stmt::Expr(right),
+                    Some(l) if self.has_token(n, ":=") => {
+                        Stmt::Define(self.names_of(Some(l)), vec![right])
+                    }
+                    Some(l) => Stmt::Assign(self.expr_list(Some(l)), vec![right]),
+                }
+            }
+            "send_statement" => Stmt::Send(
+                n.child_by_field_name("channel")
+                    .map(|c| self.expr(c))
+                    .unwrap_or(Expr::Other),
+                n.child_by_field_name("value")
+                    .map(|c| self.expr(c))
+                    .unwrap_or(Expr::Other),
+            ),
+            "inc_statement" | "dec_statement" => Stmt::IncDec(
+                self.named_children(n)
+                    .first()
+                    .map(|e| self.expr(*e))
+                    .unwrap_or(Expr::Other),
+            ),
+            "labeled_statement" => match self
+                .named_children(n)
+                .into_iter()
+                .find(|c| c.kind() != "label_name")
+            {
+                Some(s) => Stmt::Labeled(Box::new(self.stmt(s))),
+                None => Stmt::Other,
+            },
+            // Calls are still found inside an ERROR node's children: lower them as a block.
+            "ERROR" => Stmt::Block(
+                self.named_children(n)
+                    .into_iter()
+                    .map(|c| {
+                        if c.kind().ends_with("_statement") || c.kind() == "block" {
+                            self.stmt(c)
+                        } else {
+                            Stmt::Expr(self.expr(c))
+                        }
+                    })
+                    .collect(),
+            ),
+            _ => Stmt::Other,
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Per-file facts: what one Go file declares and (optionally) what its bodies contain, as
+//! plain owned data.
+//!
+//! Input: the bytes of one file. Output: [`FileFacts`].
+//! Must not know: any other file, packages, import paths, types of other declarations.
+//! Parsing never fails: a broken file yields the facts that could be recovered plus a count
+//! of syntax-error nodes.
+
+mod extract;
+mod lower;
+
+pub use extract::{extract, ExtractOptions};
+
+/// A position in a file: 1-based line, 1-based column (in bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FileFacts {
+    /// The package clause name; empty when the file has none (counted as a syntax error).
+    pub package: String,
+    pub imports: Vec<Import>,
+    /// The `//go:build` expression, if any.
+    pub build: Option<String>,
+    pub items: Vec<Item>,
+    /// ERROR and MISSING nodes tree-sitter recovered from.
+    pub syntax_errors: u32,
+    /// Line of the first syntax error, for diagnostics.
+    pub first_error_line: Option<u32>,
+    pub lines: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// `None`: no alias; `Some(".")`, `Some("_")` or an alias.
+    pub alias: Option<String>,
+    pub path: String,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemKind {
+    Func,
+    Method,
+    Type,
+    Alias,
+    Var,
+    Const,
+}
+
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub name: String,
+    /// Position of the name.
+    pub pos: Pos,
+    /// Byte range and last line of the whole declaration (from the doc comment's end on).
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub doc: String,
+    /// One-line header as written: `func (s *Server) Serve(l net.Listener) error`.
+    pub signature: String,
+    pub type_params: Vec<TypeParam>,
+    pub recv: Option<Receiver>,
+    /// Type declarations: the right-hand side. Var/const: the declared type, if any.
+    pub ty: Option<TypeExpr>,
+    /// Funcs and methods.
+    pub func: Option<FuncType>,
+    /// Var/const: the initialiser; with `value_index` when one call initialises several names.
+    pub value: Option<Expr>,
+    pub value_index: Option<u32>,
+    /// Const: the iota value of its spec.
+    pub iota: u32,
+    /// Function body, when extracted with bodies.
+    pub body: Option<Block>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TypeParam {
+    pub name: String,
+    pub constraint: TypeExpr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Receiver {
+    pub name: Option<String>,
+    pub pointer: bool,
+    /// The receiver's base type name (`Server` in `(s *Server)`).
+    pub base: String,
+    /// Names of the receiver type parameters (`T` in `(l *List[T])`).
+    pub type_params: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChanDir {
+    Both,
+    Send,
+    Recv,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TypeExpr {
+    /// An unqualified name: a declared type, a predeclared type, or a type parameter.
+    Name(String),
+    /// `pkg.Name`, `pkg` being the file's name for an import.
+    Qualified(String, String),
+    /// `Name[Args]`.
+    Generic(Box<TypeExpr>, Vec<TypeExpr>),
+    Pointer(Box<TypeExpr>),
+    Slice(Box<TypeExpr>),
+    /// `[len]T`; the length as written ("..." for `[...]T`).
+    Array(String, Box<TypeExpr>),
+    Map(Box<TypeExpr>, Box<TypeExpr>),
+    Chan(ChanDir, Box<TypeExpr>),
+    Func(Box<FuncType>),
+    Struct(Vec<Field>),
+    Interface(Vec<IfaceElem>),
+    Unknown,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    pub params: Vec<Param>,
+    pub results: Vec<Param>,
+    pub variadic: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Param {
+    pub name: Option<String>,
+    pub ty: TypeExpr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// `None` for an embedded field (its name is the type's name).
+    pub name: Option<String>,
+    pub ty: TypeExpr,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum IfaceElem {
+    Method {
+        name: String,
+        func: FuncType,
+        pos: Pos,
+    },
+    /// An embedded interface (or a single-type constraint term).
+    Embed(TypeExpr),
+    /// A union or `~T` term: the interface is a constraint, never implemented by method sets.
+    TypeSet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LitKind {
+    Int,
+    Float,
+    Imag,
+    Rune,
+    String,
+    Bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Addr,
+    Deref,
+    Recv,
+    Not,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `== != < <= > >= && ||`: untyped bool.
+    Compare,
+    /// `<< >>`: the left operand's type.
+    Shift,
+    /// Arithmetic: the operands' common type.
+    Arith,
+}
+
+/// A lowered expression: every node a type inference over Go needs, nothing else.
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Ident(String, Pos),
+    Selector(Box<Expr>, String, Pos),
+    Call(Box<Call>),
+    Composite(Box<Composite>),
+    FuncLit(Box<FuncType>, Block),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a[i]`, or a generic instantiation `F[T]` (told apart by resolution).
+    Index(Box<Expr>, Vec<Expr>),
+    /// `x[lo:hi:max]`: the operand and the index expressions present.
+    Slice(Box<Expr>, Vec<Expr>),
+    /// `x.(T)`; `None` for `x.(type)`.
+    TypeAssert(Box<Expr>, Option<TypeExpr>),
+    /// A type in expression position: `[]byte(s)`, `make(map[K]V)`, `new(T)`.
+    Type(TypeExpr),
+    Conversion(TypeExpr, Box<Expr>),
+    Lit(LitKind),
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub fun: Expr,
+    pub args: Vec<Expr>,
+    pub type_args: Vec<TypeExpr>,
+    pub ellipsis: bool,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Composite {
+    /// `None` for an elided type inside another composite literal.
+    pub ty: Option<TypeExpr>,
+    pub elems: Vec<Element>,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Element {
+    /// A field name or key expression, when keyed.
+    pub key: Option<Expr>,
+    pub value: Expr,
+}
+
+pub type Block = Vec<Stmt>;
+
+#[derive(Clone, Debug)]
+pub struct VarSpec {
+    pub names: Vec<(String, Pos)>,
+    pub ty: Option<TypeExpr>,
+    pub values: Vec<Expr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TypeCase {
+    /// Types listed in the case; `None` stands for `nil`. Empty for `default`.
+    pub types: Vec<Option<TypeExpr>>,
+    pub body: Block,
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    Expr(Expr),
+    /// `a, b := x, y` (names, "_" kept).
+    Define(Vec<(String, Pos)>, Vec<Expr>),
+    Assign(Vec<Expr>, Vec<Expr>),
+    Var(Vec<VarSpec>),
+    /// Local `const` specs: names and types only matter for shadowing.
+    Const(Vec<VarSpec>),
+    /// A local type declaration.
+    TypeDecl {
+        name: String,
+        ty: TypeExpr,
+        alias: bool,
+    },
+    Go(Expr),
+    Defer(Expr),
+    Return(Vec<Expr>),
+    Block(Block),
+    If {
+        init: Option<Box<Stmt>>,
+        cond: Expr,
+        then: Block,
+        els: Option<Box<Stmt>>,
+    },
+    For {
+        init: Option<Box<Stmt>>,
+        cond: Option<Expr>,
+        post: Option<Box<Stmt>>,
+        body: Block,
+    },
+    Range {
+        key: Option<Expr>,
+        value: Option<Expr>,
+        define: bool,
+        expr: Expr,
+        body: Block,
+    },
+    Switch {
+        init: Option<Box<Stmt>>,
+        tag: Option<Expr>,
+        cases: Vec<(Vec<Expr>, Block)>,
+    },
+    TypeSwitch {
+        init: Option<Box<Stmt>>,
+        bind: Option<String>,
+        expr: Expr,
+        cases: Vec<TypeCase>,
+    },
+    Select(Vec<(Option<Box<Stmt>>, Block)>),
+    Send(Expr, Expr),
+    IncDec(Expr),
+    Labeled(Box<Stmt>),
+    Other,
+}

@@ -1,0 +1,352 @@
+//! Graph building: turns the resolved model and call sites into the stored records — symbols
+//! with qualified names, implementation pairs, method sets, and typed call edges (`static`,
+//! `interface`, `dispatch` from interface methods to implementations, `funcvalue` from calls
+//! through func values to the functions that flow there).
+//!
+//! Input: [`Built`]. Output: [`store::Symbols`] and [`store::Graph`].
+//! Must not know: files on disk, output formats.
+
+use crate::pipeline::Built;
+use crate::resolve::check::{Slot, Source, Target, DEFER, GO};
+use crate::resolve::methods::{self, MemberKind};
+use crate::resolve::model::{SymKind, NONE};
+use crate::resolve::types::Ty;
+use crate::store::{self, Edge, FileRec, ImplRec, Kind, MethodRec, PkgRec, SymRec, Via};
+use std::collections::{HashMap, HashSet};
+
+/// Most targets a single call through a func value is linked to; past that the call is kept
+/// as unresolved (`dynamic`), since a hub of hundreds of edges misleads more than it helps.
+const MAX_FUNCVALUE_TARGETS: usize = 32;
+
+pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
+    let m = &b.model;
+    let mut files = Vec::with_capacity(m.files.len());
+    for (i, f) in m.files.iter().enumerate() {
+        let meta = &b.file_meta[i];
+        let mut flags = 0;
+        if f.input.is_test {
+            flags |= store::F_TEST;
+        }
+        if f.input.vendor {
+            flags |= store::F_VENDOR;
+        }
+        if f.input.external {
+            flags |= store::F_EXTERNAL;
+        }
+        files.push(FileRec {
+            rel: f.input.rel.clone(),
+            pkg: f.pkg,
+            flags,
+            hash: meta.hash,
+            size: meta.size,
+            mtime_ns: meta.mtime_ns,
+            lines: meta.lines,
+            syntax_errors: meta.syntax_errors,
+            first_error_line: meta.first_error_line,
+            build: f.input.facts.build.clone(),
+        });
+    }
+    let pkgs = m
+        .pkgs
+        .iter()
+        .map(|p| {
+            let mut flags = 0;
+            if p.external {
+                flags |= store::F_EXTERNAL;
+            }
+            if p.vendor {
+                flags |= store::F_VENDOR;
+            }
+            if p.xtest
+                || (!p.files.is_empty()
+                    && p.files.iter().all(|&f| m.files[f as usize].input.is_test))
+            {
+                flags |= store::F_TEST;
+            }
+            let mut imports: Vec<String> = p
+                .files
+                .iter()
+                .flat_map(|&f| {
+                    m.files[f as usize]
+                        .input
+                        .facts
+                        .imports
+                        .iter()
+                        .map(|i| i.path.clone())
+                })
+                .collect();
+            imports.sort();
+            imports.dedup();
+            PkgRec {
+                path: p.path.clone(),
+                name: p.name.clone(),
+                dir: p.dir.clone(),
+                flags,
+                files: p.files.clone(),
+                imports,
+            }
+        })
+        .collect();
+    let mut syms = Vec::with_capacity(m.syms.len());
+    for (i, s) in m.syms.iter().enumerate() {
+        let item = m.item(i as u32);
+        let kind = match s.kind {
+            SymKind::Func => Kind::Func,
+            SymKind::Method => Kind::Method,
+            SymKind::Type => {
+                if m.iface_named.contains_key(&s.named) {
+                    Kind::Interface
+                } else if matches!(m.types.get(m.underlying[s.named as usize]), Ty::Struct(_)) {
+                    Kind::Struct
+                } else {
+                    Kind::Type
+                }
+            }
+            SymKind::Alias => Kind::Alias,
+            SymKind::Var => Kind::Var,
+            SymKind::Const => Kind::Const,
+            SymKind::IfaceMethod => Kind::IfaceMethod,
+            SymKind::Init => Kind::Init,
+        };
+        let (start_line, end_line, start_byte, end_byte, signature, doc) = match (item, s.kind) {
+            (Some(_), SymKind::IfaceMethod) => {
+                (s.pos.line, s.pos.line, 0, 0, String::new(), String::new())
+            }
+            (Some(it), _) => (
+                it.start_line,
+                it.end_line,
+                it.start_byte,
+                it.end_byte,
+                it.signature.clone(),
+                it.doc.clone(),
+            ),
+            (None, _) => (0, 0, 0, 0, String::new(), String::new()),
+        };
+        syms.push(SymRec {
+            qname: m.qualified_name(i as u32),
+            name: s.name.clone(),
+            kind,
+            pkg: s.pkg,
+            file: s.file,
+            line: s.pos.line,
+            col: s.pos.col,
+            start_line,
+            end_line,
+            start_byte,
+            end_byte,
+            recv: if s.recv != NONE {
+                m.named[s.recv as usize].sym
+            } else {
+                NONE
+            },
+            ptr_recv: s.ptr_recv,
+            signature,
+            doc,
+            variants: s.variants,
+        });
+    }
+    let mut by_qname: Vec<u32> = (0..syms.len() as u32).collect();
+    by_qname.sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
+    let mut by_name: Vec<u32> = (0..syms.len() as u32).collect();
+    by_name.sort_by(|&a, &b| {
+        let (x, y) = (&syms[a as usize], &syms[b as usize]);
+        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
+    });
+
+    // Implementations, interface extensions, method sets.
+    let tsym = |n: u32| m.named[n as usize].sym;
+    let impls: Vec<ImplRec> = b
+        .impls
+        .iter()
+        .map(|i| ImplRec {
+            iface: tsym(i.iface),
+            ty: tsym(i.ty),
+            pointer: i.pointer,
+        })
+        .collect();
+    let iface_extends = methods::interface_extensions(m)
+        .into_iter()
+        .map(|(i, j)| (tsym(i), tsym(j)))
+        .collect();
+    let mut method_sets = Vec::new();
+    for (n, nt) in m.named.iter().enumerate() {
+        if nt.sym == NONE {
+            continue;
+        }
+        let mut v: Vec<MethodRec> = b.members[n]
+            .iter()
+            .filter(|(_, mem)| !mem.ambiguous)
+            .filter_map(|(name, mem)| {
+                let sym = match mem.kind {
+                    MemberKind::Method(s) => s,
+                    MemberKind::IfaceMethod(d, _) if d != NONE => d,
+                    _ => return None,
+                };
+                Some(MethodRec {
+                    name: name.to_string(),
+                    sym,
+                    ptr_only: mem.ptr_only,
+                    depth: mem.depth,
+                    via: mem.via.as_ref().map(|v| v.to_string()),
+                })
+            })
+            .collect();
+        if v.is_empty() {
+            continue;
+        }
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        method_sets.push((nt.sym, v));
+    }
+
+    // Call edges.
+    let mut flows: HashMap<Slot, Vec<Source>> = HashMap::new();
+    for fc in &b.calls {
+        for (slot, src) in &fc.flows {
+            flows.entry(slot.clone()).or_default().push(src.clone());
+        }
+    }
+    let mut edges = Vec::new();
+    let mut unresolved = Vec::new();
+    let mut dispatch_from: HashSet<u32> = HashSet::new();
+    let mut fv_cache: HashMap<Slot, Vec<u32>> = HashMap::new();
+    for fc in &b.calls {
+        for c in &fc.calls {
+            let mut flags = 0;
+            if c.flags & GO != 0 {
+                flags |= store::E_GO;
+            }
+            if c.flags & DEFER != 0 {
+                flags |= store::E_DEFER;
+            }
+            let edge = |callee: u32, via: Via| Edge {
+                caller: c.caller,
+                callee,
+                file: fc.file,
+                line: c.pos.line,
+                col: c.pos.col,
+                via,
+                flags,
+            };
+            match &c.target {
+                Target::Static(s) => edges.push(edge(*s, Via::Static)),
+                Target::Interface(d, _) => {
+                    edges.push(edge(*d, Via::Interface));
+                    dispatch_from.insert(*d);
+                }
+                Target::Dynamic(slot) => {
+                    let targets = match slot {
+                        Some(s) => fv_cache
+                            .entry(s.clone())
+                            .or_insert_with(|| funcs_flowing_to(s, &flows))
+                            .clone(),
+                        None => Vec::new(),
+                    };
+                    if targets.is_empty() || targets.len() > MAX_FUNCVALUE_TARGETS {
+                        unresolved.push(store::Unresolved {
+                            caller: c.caller,
+                            file: fc.file,
+                            line: c.pos.line,
+                            col: c.pos.col,
+                            reason: "dynamic".into(),
+                            name: slot
+                                .as_ref()
+                                .map(|s| describe_slot(b, s))
+                                .unwrap_or_default(),
+                        });
+                    } else {
+                        for t in targets {
+                            edges.push(edge(t, Via::FuncValue));
+                        }
+                    }
+                }
+                Target::Unresolved(r, name) => unresolved.push(store::Unresolved {
+                    caller: c.caller,
+                    file: fc.file,
+                    line: c.pos.line,
+                    col: c.pos.col,
+                    reason: r.as_str().into(),
+                    name: name.to_string(),
+                }),
+            }
+        }
+    }
+    // Dispatch: interface method -> the implementing types' methods.
+    let mut impls_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    for i in &b.impls {
+        impls_of.entry(i.iface).or_default().push(i.ty);
+    }
+    let mut dispatch_from: Vec<u32> = dispatch_from.into_iter().collect();
+    dispatch_from.sort();
+    for d in dispatch_from {
+        let s = &m.syms[d as usize];
+        if s.recv == NONE {
+            continue;
+        }
+        for &t in impls_of.get(&s.recv).map(|v| v.as_slice()).unwrap_or(&[]) {
+            if let Some(mem) = b.members[t as usize].get(s.name.as_str()) {
+                if let MemberKind::Method(ms) = mem.kind {
+                    edges.push(Edge {
+                        caller: d,
+                        callee: ms,
+                        file: NONE,
+                        line: 0,
+                        col: 0,
+                        via: Via::Dispatch,
+                        flags: 0,
+                    });
+                }
+            }
+        }
+    }
+    edges.sort();
+    edges.dedup();
+    (
+        store::Symbols {
+            root: b.root.display().to_string(),
+            files,
+            pkgs,
+            syms,
+            by_qname,
+            by_name,
+        },
+        store::Graph {
+            impls,
+            iface_extends,
+            methods: method_sets,
+            edges,
+            unresolved,
+        },
+    )
+}
+
+/// The functions a slot can hold: flow-insensitive closure over the recorded flows.
+fn funcs_flowing_to(slot: &Slot, flows: &HashMap<Slot, Vec<Source>>) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<&Slot> = HashSet::new();
+    let mut stack = vec![slot];
+    while let Some(s) = stack.pop() {
+        if !seen.insert(s) || seen.len() > 256 {
+            continue;
+        }
+        for src in flows.get(s).map(|v| v.as_slice()).unwrap_or(&[]) {
+            match src {
+                Source::Func(f) => out.push(*f),
+                Source::Slot(s2) => stack.push(s2),
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn describe_slot(b: &Built, s: &Slot) -> String {
+    let m = &b.model;
+    match s {
+        Slot::Field(n, f) => format!("{}.{}", m.named_name(*n), f),
+        Slot::Param(f, i) => format!("{} param {}", m.qualified_name(*f), i),
+        Slot::Var(v) => m.qualified_name(*v),
+        Slot::Local(f, n) => format!("{} local {}", m.qualified_name(*f), n),
+        Slot::Recv(n) => format!("{} receiver", m.named_name(*n)),
+    }
+}

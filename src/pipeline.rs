@@ -1,0 +1,247 @@
+//! The indexing pipeline: files → facts (parallel) → model → call sites (parallel).
+//!
+//! Input: a root directory and [`IndexOptions`]. Output: a [`Built`] value holding the model,
+//! the implementation pairs and every file's resolved call sites, ready for `store`.
+//! Must not know: the on-disk index format, output formats.
+
+use crate::facts::{self, ExtractOptions, FileFacts};
+use crate::gomod::{ModuleMap, Origin};
+use crate::resolve::check::{self, FileCalls};
+use crate::resolve::methods::{self, Impl, Members};
+use crate::resolve::{FileInput, Model};
+use crate::syntax::{self, QuerySet};
+use crate::walk::{self, Discovery, SourceFile, WalkOptions};
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Default)]
+pub struct IndexOptions {
+    /// GOROOT whose `src` is indexed as external packages (standard library).
+    pub goroot: Option<PathBuf>,
+    /// Skip looking for a GOROOT.
+    pub no_std: bool,
+    pub walk: WalkOptions,
+}
+
+/// What one file contributes before resolution.
+pub struct Parsed {
+    pub source: SourceFile,
+    pub import_path: String,
+    pub dir: String,
+    pub vendor: bool,
+    pub external: bool,
+    pub facts: FileFacts,
+    pub hash: u64,
+    /// Why the file could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+#[derive(Default, Debug, Clone)]
+pub struct Stats {
+    pub files: u64,
+    pub external_files: u64,
+    pub bytes: u64,
+    pub syntax_error_files: u64,
+    pub unreadable_files: u64,
+    pub too_large_files: u64,
+    pub warnings: Vec<String>,
+}
+
+pub struct Built {
+    pub root: PathBuf,
+    pub model: Model,
+    pub members: Vec<Arc<Members>>,
+    pub impls: Vec<Impl>,
+    pub calls: Vec<FileCalls>,
+    pub stats: Stats,
+    /// Per model file: content hash, size, mtime, flags.
+    pub file_meta: Vec<FileMeta>,
+    pub aliases: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileMeta {
+    pub hash: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub abs: PathBuf,
+    pub syntax_errors: u32,
+    pub first_error_line: Option<u32>,
+    pub lines: u32,
+}
+
+fn dir_of(rel: &str) -> &str {
+    rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
+}
+
+/// Lists and parses every file under `root` (and the standard library, when found).
+pub fn discover_all(root: &Path, opts: &IndexOptions) -> Result<(Discovery, Vec<Discovery>)> {
+    let disc = walk::discover(root, &opts.walk)?;
+    let mut external = Vec::new();
+    if !opts.no_std {
+        let goroot = opts.goroot.clone().or_else(crate::gomod::std_goroot);
+        if let Some(gr) = goroot {
+            let src = gr.join("src");
+            let canon = src.canonicalize().unwrap_or(src.clone());
+            // The root itself is (inside) GOROOT/src: nothing external to add.
+            if src.is_dir() && !disc.root.starts_with(&canon) && !canon.starts_with(&disc.root) {
+                let mut d = walk::discover(&src, &opts.walk).with_context(|| {
+                    format!("listing the standard library in {}", src.display())
+                })?;
+                d.files
+                    .retain(|f| !f.rel.starts_with("cmd/") && !f.ignored_by_go && !f.is_test);
+                external.push(d);
+            }
+        }
+    }
+    Ok((disc, external))
+}
+
+fn parse_discovery(
+    disc: &Discovery,
+    external: bool,
+    qs: &QuerySet,
+    progress: &AtomicU64,
+) -> Vec<Parsed> {
+    let mods = ModuleMap::from_disk(&disc.root, &disc.gomods);
+    let prefix = if external { "$GOROOT/src/" } else { "" };
+    disc.files
+        .par_iter()
+        .map_init(syntax::new_parser, |parser, f| {
+            let dir = dir_of(&f.rel).to_string();
+            let pp = mods.import_path(&dir);
+            let vendor = f.in_vendor || pp.origin == Origin::Vendor;
+            let mut error = None;
+            let src = if f.too_large {
+                error = Some(format!("larger than {} bytes, not parsed", f.size));
+                Vec::new()
+            } else {
+                match walk::read_source(f) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        error = Some(e.to_string());
+                        Vec::new()
+                    }
+                }
+            };
+            let hash = xxhash_rust::xxh3::xxh3_64(&src);
+            let facts = match syntax::parse(parser, &src) {
+                Some(tree) => facts::extract(qs, &tree, &src, ExtractOptions { bodies: false }),
+                None => FileFacts::default(),
+            };
+            progress.fetch_add(1, Ordering::Relaxed);
+            let mut source = f.clone();
+            source.rel = format!("{prefix}{}", f.rel);
+            Parsed {
+                source,
+                import_path: pp.path,
+                dir: format!("{prefix}{dir}"),
+                vendor,
+                external,
+                facts,
+                hash,
+                error,
+            }
+        })
+        .collect()
+}
+
+/// Runs the whole pipeline.
+pub fn build(root: &Path, opts: &IndexOptions, progress: &AtomicU64) -> Result<Built> {
+    // Deeply nested generated expressions recurse deeply: give workers room.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(256 << 20)
+        .build_global();
+    let qs = QuerySet::global().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let timings = std::env::var_os("CODEWALK_TIMINGS").is_some();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timings {
+            eprintln!("timing: {what}: {:.2?}", t0.elapsed());
+        }
+    };
+    let (disc, external) = discover_all(root, opts)?;
+    lap("walk");
+    let mut parsed = parse_discovery(&disc, false, qs, progress);
+    for d in &external {
+        parsed.extend(parse_discovery(d, true, qs, progress));
+    }
+    lap("parse");
+    let mut stats = Stats {
+        warnings: disc.warnings.clone(),
+        ..Stats::default()
+    };
+    let mut inputs = Vec::with_capacity(parsed.len());
+    let mut metas = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        if p.external {
+            stats.external_files += 1;
+        } else {
+            stats.files += 1;
+            stats.bytes += p.source.size;
+            if p.facts.syntax_errors > 0 {
+                stats.syntax_error_files += 1;
+            }
+            if p.source.too_large {
+                stats.too_large_files += 1;
+            } else if p.error.is_some() {
+                stats.unreadable_files += 1;
+            }
+        }
+        if let Some(e) = &p.error {
+            if !p.external {
+                stats.warnings.push(format!("{}: {e}", p.source.rel));
+            }
+        }
+        metas.push(FileMeta {
+            hash: p.hash,
+            size: p.source.size,
+            mtime_ns: p.source.mtime_ns,
+            abs: p.source.abs.clone(),
+            syntax_errors: p.facts.syntax_errors,
+            first_error_line: p.facts.first_error_line,
+            lines: p.facts.lines,
+        });
+        inputs.push(FileInput {
+            rel: p.source.rel,
+            import_path: p.import_path,
+            dir: p.dir,
+            is_test: p.source.is_test,
+            vendor: p.vendor,
+            external: p.external,
+            facts: p.facts,
+        });
+    }
+    let rels: Vec<String> = inputs.iter().map(|i| i.rel.clone()).collect();
+    let model = Model::build(inputs);
+    lap("model");
+    // The model reorders files; carry the metadata along by path.
+    let by_rel: std::collections::HashMap<&str, usize> = rels
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.as_str(), i))
+        .collect();
+    let file_meta: Vec<FileMeta> = model
+        .files
+        .iter()
+        .map(|f| metas[by_rel[f.input.rel.as_str()]].clone())
+        .collect();
+    let members = methods::all_members(&model);
+    let impls = methods::implementations(&model, &members);
+    lap("implementations");
+    let calls = check::resolve_all(&model, &members, &file_meta, qs);
+    lap("calls");
+    Ok(Built {
+        root: disc.root.clone(),
+        model,
+        members,
+        impls,
+        calls,
+        stats,
+        file_meta,
+        aliases: disc.symlink_aliases.clone(),
+    })
+}

@@ -1,0 +1,389 @@
+//! Method sets and selectors (Go's promotion rules) and interface satisfaction.
+//!
+//! Members of a type: its declared methods at depth 0, its fields at depth 0, and the members
+//! of embedded fields one level deeper; the shallowest depth wins and two candidates at the
+//! same shallowest depth cancel each other. A method with a pointer receiver reached through
+//! a value embedding is only in the pointer type's method set (`ptr_only`).
+
+use super::model::{Model, SymId, SymKind, NONE};
+use super::types::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberKind {
+    Field(TypeId),
+    Method(SymId),
+    /// An interface method: declaring symbol (NONE for interface literals) and signature.
+    IfaceMethod(SymId, TypeId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub kind: MemberKind,
+    pub depth: u16,
+    /// Only in the method set of the pointer type.
+    pub ptr_only: bool,
+    /// Two candidates at the same depth: the selector is invalid.
+    pub ambiguous: bool,
+    /// Name of the embedded field the member was promoted through (first hop), if any.
+    pub via: Option<Box<str>>,
+}
+
+pub type Members = HashMap<Box<str>, Member>;
+
+/// Members of every named type, indexed by NamedId, computed once.
+pub fn all_members(m: &Model) -> Vec<Arc<Members>> {
+    let mut memo: Vec<Option<Arc<Members>>> = vec![None; m.named.len()];
+    let mut busy = vec![false; m.named.len()];
+    for n in 0..m.named.len() {
+        named_members(m, n as NamedId, &mut memo, &mut busy);
+    }
+    memo.into_iter().map(|x| x.unwrap_or_default()).collect()
+}
+
+fn named_members(
+    m: &Model,
+    n: NamedId,
+    memo: &mut Vec<Option<Arc<Members>>>,
+    busy: &mut Vec<bool>,
+) -> Arc<Members> {
+    if let Some(x) = &memo[n as usize] {
+        return x.clone();
+    }
+    if busy[n as usize] {
+        return Arc::default();
+    }
+    busy[n as usize] = true;
+    let mut out = Members::new();
+    let nt = &m.named[n as usize];
+    if let Some(info) = m.iface_named.get(&n) {
+        for im in &info.methods {
+            out.insert(
+                im.name.clone(),
+                Member {
+                    kind: MemberKind::IfaceMethod(im.decl, im.sig),
+                    depth: 0,
+                    ptr_only: false,
+                    ambiguous: false,
+                    via: None,
+                },
+            );
+        }
+    } else {
+        for (name, &sym) in &nt.methods {
+            out.insert(
+                name.as_str().into(),
+                Member {
+                    kind: MemberKind::Method(sym),
+                    depth: 0,
+                    ptr_only: m.syms[sym as usize].ptr_recv,
+                    ambiguous: false,
+                    via: None,
+                },
+            );
+        }
+        let u = m.underlying[n as usize];
+        struct_members(m, u, &mut out, &mut |t| {
+            base_members(m, t, &mut |nn| named_members(m, nn, memo, busy))
+        });
+    }
+    let arc = Arc::new(out);
+    memo[n as usize] = Some(arc.clone());
+    busy[n as usize] = false;
+    arc
+}
+
+/// Members contributed by a struct type's fields (depth 0) and embedded fields (deeper).
+fn struct_members(
+    m: &Model,
+    st: TypeId,
+    out: &mut Members,
+    sub: &mut dyn FnMut(TypeId) -> Option<Arc<Members>>,
+) {
+    let Ty::Struct(fields) = m.types.get(st) else {
+        return;
+    };
+    let mut cands: Vec<(Box<str>, Member)> = Vec::new();
+    for f in fields.iter() {
+        if !f.name.is_empty() && &*f.name != "_" {
+            cands.push((
+                f.name.clone(),
+                Member {
+                    kind: MemberKind::Field(f.ty),
+                    depth: 0,
+                    ptr_only: false,
+                    ambiguous: false,
+                    via: None,
+                },
+            ));
+        }
+        if !f.embedded {
+            continue;
+        }
+        let (base, ptr) = match m.types.get(f.ty) {
+            Ty::Pointer(b) => (*b, true),
+            _ => (f.ty, false),
+        };
+        if let Some(sub_members) = sub(base) {
+            for (name, mem) in sub_members.iter() {
+                cands.push((
+                    name.clone(),
+                    Member {
+                        kind: mem.kind,
+                        depth: mem.depth + 1,
+                        ptr_only: if ptr { false } else { mem.ptr_only },
+                        ambiguous: mem.ambiguous,
+                        via: Some(f.name.clone()),
+                    },
+                ));
+            }
+        }
+    }
+    for (name, c) in cands {
+        match out.get_mut(&name) {
+            None => {
+                out.insert(name, c);
+            }
+            Some(cur) if c.depth < cur.depth => *cur = c,
+            Some(cur) if c.depth == cur.depth => cur.ambiguous = true,
+            Some(_) => {}
+        }
+    }
+}
+
+/// Members of a base (non-pointer) type: named types through `named`, struct literals and
+/// interface literals directly.
+fn base_members(
+    m: &Model,
+    t: TypeId,
+    named: &mut dyn FnMut(NamedId) -> Arc<Members>,
+) -> Option<Arc<Members>> {
+    match m.types.get(t) {
+        Ty::Named(n) => Some(named(*n)),
+        Ty::Struct(_) => {
+            let mut out = Members::new();
+            struct_members(m, t, &mut out, &mut |tt| base_members(m, tt, named));
+            Some(Arc::new(out))
+        }
+        Ty::Interface(..) => m.iface.get(&t).map(|info| {
+            Arc::new(
+                info.methods
+                    .iter()
+                    .map(|im| {
+                        (
+                            im.name.clone(),
+                            Member {
+                                kind: MemberKind::IfaceMethod(im.decl, im.sig),
+                                depth: 0,
+                                ptr_only: false,
+                                ambiguous: false,
+                                via: None,
+                            },
+                        )
+                    })
+                    .collect(),
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// Members of any type for selector lookup, given precomputed named members. `t` may be a
+/// pointer to a named or struct type. Types interned after the model was frozen are looked up
+/// through `get`.
+pub fn members_of(
+    m: &Model,
+    all: &[Arc<Members>],
+    t: TypeId,
+    get: &dyn Fn(TypeId) -> Ty,
+) -> Option<Arc<Members>> {
+    let base = match get(t) {
+        Ty::Pointer(b) => b,
+        _ => t,
+    };
+    match get(base) {
+        Ty::Named(n) => all.get(n as usize).cloned(),
+        Ty::Struct(fields) => {
+            let mut out = Members::new();
+            let mut cands: Vec<(Box<str>, Member)> = Vec::new();
+            for f in fields.iter() {
+                cands.push((
+                    f.name.clone(),
+                    Member {
+                        kind: MemberKind::Field(f.ty),
+                        depth: 0,
+                        ptr_only: false,
+                        ambiguous: false,
+                        via: None,
+                    },
+                ));
+                if f.embedded {
+                    let (b, ptr) = match get(f.ty) {
+                        Ty::Pointer(b) => (b, true),
+                        _ => (f.ty, false),
+                    };
+                    if let Some(sub) = members_of(m, all, b, get) {
+                        for (name, mem) in sub.iter() {
+                            cands.push((
+                                name.clone(),
+                                Member {
+                                    kind: mem.kind,
+                                    depth: mem.depth + 1,
+                                    ptr_only: if ptr { false } else { mem.ptr_only },
+                                    ambiguous: mem.ambiguous,
+                                    via: Some(f.name.clone()),
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+            for (name, c) in cands {
+                match out.get_mut(&name) {
+                    None => {
+                        out.insert(name, c);
+                    }
+                    Some(cur) if c.depth < cur.depth => *cur = c,
+                    Some(cur) if c.depth == cur.depth => cur.ambiguous = true,
+                    Some(_) => {}
+                }
+            }
+            Some(Arc::new(out))
+        }
+        Ty::Interface(..) if (base as usize) < m.types.len() => base_members(m, base, &mut |n| {
+            all.get(n as usize).cloned().unwrap_or_default()
+        }),
+        _ => None,
+    }
+}
+
+/// One (interface, type) pair: `ty` (or only `*ty` when `pointer`) implements `iface`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Impl {
+    pub iface: NamedId,
+    pub ty: NamedId,
+    pub pointer: bool,
+}
+
+/// Whether a member set satisfies an interface: None if not, Some(pointer_only) if it does.
+pub fn satisfies(m: &Model, mem: &Members, info: &super::model::IfaceInfo) -> Option<bool> {
+    let mut ptr = false;
+    for im in &info.methods {
+        let c = mem.get(&im.name)?;
+        if c.ambiguous {
+            return None;
+        }
+        let (sig, pkg) = match c.kind {
+            MemberKind::Method(s) => (m.sym_type[s as usize], m.syms[s as usize].pkg),
+            MemberKind::IfaceMethod(d, sig) => {
+                (sig, if d == NONE { 0 } else { m.syms[d as usize].pkg })
+            }
+            MemberKind::Field(_) => return None,
+        };
+        if sig != im.sig || sig == INVALID {
+            return None;
+        }
+        if m.method_key(&im.name, pkg) != im.key {
+            return None;
+        }
+        ptr |= c.ptr_only;
+    }
+    Some(ptr)
+}
+
+/// Every (named interface, named concrete type) implementation pair in the model.
+pub fn implementations(m: &Model, all: &[Arc<Members>]) -> Vec<Impl> {
+    // Index: method name -> concrete named types having a method of that name.
+    let mut by_method: HashMap<&str, Vec<NamedId>> = HashMap::new();
+    for (n, nt) in m.named.iter().enumerate() {
+        if nt.sym == NONE || !nt.tparams.is_empty() || m.iface_named.contains_key(&(n as u32)) {
+            continue;
+        }
+        if m.syms[nt.sym as usize].kind != SymKind::Type {
+            continue;
+        }
+        for (name, mem) in all[n].iter() {
+            if matches!(
+                mem.kind,
+                MemberKind::Method(_) | MemberKind::IfaceMethod(..)
+            ) && !mem.ambiguous
+            {
+                by_method.entry(name).or_default().push(n as NamedId);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut ifaces: Vec<(&NamedId, &super::model::IfaceInfo)> = m.iface_named.iter().collect();
+    ifaces.sort_by_key(|(n, _)| **n);
+    for (&i, info) in ifaces {
+        let nt = &m.named[i as usize];
+        if info.typeset || info.methods.is_empty() || !nt.tparams.is_empty() || nt.sym == NONE {
+            continue;
+        }
+        let rarest = info
+            .methods
+            .iter()
+            .map(|im| by_method.get(&*im.name).map_or(0, |v| v.len()))
+            .enumerate()
+            .min_by_key(|(_, c)| *c);
+        let Some((k, 0..)) = rarest else { continue };
+        let Some(cands) = by_method.get(&*info.methods[k].name) else {
+            continue;
+        };
+        for &t in cands {
+            if let Some(pointer) = satisfies(m, &all[t as usize], info) {
+                out.push(Impl {
+                    iface: i,
+                    ty: t,
+                    pointer,
+                });
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Pairs (I, J) of named interfaces, I != J, where J's method set contains all of I's:
+/// J extends (or equals) I.
+pub fn interface_extensions(m: &Model) -> Vec<(NamedId, NamedId)> {
+    let mut by_key: HashMap<(&str, TypeId), Vec<NamedId>> = HashMap::new();
+    for (&n, info) in &m.iface_named {
+        if info.typeset || m.named[n as usize].sym == NONE {
+            continue;
+        }
+        for im in &info.methods {
+            by_key.entry((&im.key, im.sig)).or_default().push(n);
+        }
+    }
+    let mut out = Vec::new();
+    for (&i, info) in &m.iface_named {
+        if info.typeset || info.methods.is_empty() || m.named[i as usize].sym == NONE {
+            continue;
+        }
+        let Some(first) = info
+            .methods
+            .iter()
+            .filter_map(|im| by_key.get(&(&*im.key, im.sig)))
+            .min_by_key(|v| v.len())
+        else {
+            continue;
+        };
+        for &j in first {
+            if j == i {
+                continue;
+            }
+            let jm = &m.iface_named[&j].methods;
+            if info
+                .methods
+                .iter()
+                .all(|im| jm.iter().any(|x| x.key == im.key && x.sig == im.sig))
+            {
+                out.push((i, j));
+            }
+        }
+    }
+    out.sort();
+    out
+}

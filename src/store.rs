@@ -1,0 +1,462 @@
+//! The index directory: what is written after `codewalk index`, and how queries read it.
+//!
+//! # On-disk format (version [`FORMAT_VERSION`])
+//! ```text
+//! <index dir>/            default <root>/.codewalk, or --index-dir / CODEWALK_INDEX_DIR
+//!   CURRENT               name of the live generation directory ("gen-<n>"), replaced by rename
+//!   lock                  held (flock) by a running `codewalk index`
+//!   gen-<n>/manifest.json format version, codewalk version, root, counts, time (human-readable)
+//!   gen-<n>/symbols.bin   files, packages, symbols and name indexes (bincode)
+//!   gen-<n>/graph.bin     implementations, method sets, call edges, unresolved calls (bincode)
+//!   gen-<n>/search/       tantivy index (see src/search)
+//! ```
+//! A new generation is written completely (files fsynced) before CURRENT is switched to it
+//! by an atomic rename, so a crash or Ctrl-C at any point leaves the previous index usable.
+//! Queries load `symbols.bin` only, and `graph.bin` only when they need edges.
+//!
+//! Format changes: bump [`FORMAT_VERSION`] and add a line here.
+//! - 1: first format.
+//!
+//! Must not know: Go semantics (it stores what `pipeline` computed), output formats.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub const FORMAT_VERSION: u32 = 1;
+pub const DEFAULT_DIR: &str = ".codewalk";
+
+pub const F_TEST: u8 = 1;
+pub const F_VENDOR: u8 = 2;
+pub const F_EXTERNAL: u8 = 4;
+pub const F_IGNORED: u8 = 8;
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub codewalk_version: String,
+    pub root: String,
+    pub created_unix: u64,
+    pub files: u64,
+    pub external_files: u64,
+    pub packages: u64,
+    pub symbols: u64,
+    pub edges: u64,
+    pub implementations: u64,
+    pub syntax_error_files: u64,
+    pub unreadable_files: u64,
+    pub too_large_files: u64,
+    pub unresolved_calls: u64,
+    pub unresolved_imports: u64,
+    pub source_bytes: u64,
+    pub index_seconds: f64,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct FileRec {
+    pub rel: String,
+    pub pkg: u32,
+    pub flags: u8,
+    pub hash: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub lines: u32,
+    pub syntax_errors: u32,
+    pub first_error_line: Option<u32>,
+    pub build: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct PkgRec {
+    pub path: String,
+    pub name: String,
+    pub dir: String,
+    pub flags: u8,
+    pub files: Vec<u32>,
+    pub imports: Vec<String>,
+}
+
+/// Symbol kinds as stored.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Func,
+    Method,
+    Struct,
+    Interface,
+    Type,
+    Alias,
+    Var,
+    Const,
+    IfaceMethod,
+    Init,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Func => "func",
+            Kind::Method => "method",
+            Kind::Struct => "struct",
+            Kind::Interface => "interface",
+            Kind::Type => "type",
+            Kind::Alias => "alias",
+            Kind::Var => "var",
+            Kind::Const => "const",
+            Kind::IfaceMethod => "interface method",
+            Kind::Init => "init",
+        }
+    }
+    pub fn is_type(self) -> bool {
+        matches!(
+            self,
+            Kind::Struct | Kind::Interface | Kind::Type | Kind::Alias
+        )
+    }
+    pub fn is_func(self) -> bool {
+        matches!(
+            self,
+            Kind::Func | Kind::Method | Kind::IfaceMethod | Kind::Init
+        )
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SymRec {
+    /// go/types qualified name.
+    pub qname: String,
+    pub name: String,
+    pub kind: Kind,
+    pub pkg: u32,
+    /// NONE for synthetic symbols (`pkg.init`, `error`).
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+    /// Methods: the symbol of the receiver's type.
+    pub recv: u32,
+    pub ptr_recv: bool,
+    pub signature: String,
+    pub doc: String,
+    pub variants: u32,
+}
+
+pub const NONE: u32 = u32::MAX;
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct Symbols {
+    pub root: String,
+    pub files: Vec<FileRec>,
+    pub pkgs: Vec<PkgRec>,
+    pub syms: Vec<SymRec>,
+    /// Symbol ids sorted by qualified name.
+    pub by_qname: Vec<u32>,
+    /// Symbol ids sorted by short name (`name`), then qualified name.
+    pub by_name: Vec<u32>,
+}
+
+/// Call-edge kinds.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Via {
+    Static,
+    Interface,
+    Dispatch,
+    FuncValue,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Static => "static",
+            Via::Interface => "interface",
+            Via::Dispatch => "dispatch",
+            Via::FuncValue => "funcvalue",
+        }
+    }
+}
+
+pub const E_GO: u8 = 1;
+pub const E_DEFER: u8 = 2;
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edge {
+    pub caller: u32,
+    pub callee: u32,
+    /// Call site (NONE file for dispatch edges, which have no site).
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    pub via: Via,
+    pub flags: u8,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Unresolved {
+    pub caller: u32,
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    /// `dynamic` for calls through func values with no known target, else the reason.
+    pub reason: String,
+    pub name: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImplRec {
+    pub iface: u32,
+    pub ty: u32,
+    pub pointer: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct MethodRec {
+    pub name: String,
+    pub sym: u32,
+    pub ptr_only: bool,
+    pub depth: u16,
+    /// The embedded field it is promoted through.
+    pub via: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct Graph {
+    /// Sorted by (iface, ty).
+    pub impls: Vec<ImplRec>,
+    /// Interface-to-interface: (iface, extending iface): the second's method set contains
+    /// the first's.
+    pub iface_extends: Vec<(u32, u32)>,
+    /// Method sets of named types: (type symbol, methods sorted by name).
+    pub methods: Vec<(u32, Vec<MethodRec>)>,
+    /// Sorted by (caller, line, col).
+    pub edges: Vec<Edge>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// Where the index of a root lives.
+pub fn default_index_dir(root: &Path) -> PathBuf {
+    root.join(DEFAULT_DIR)
+}
+
+/// Finds an index by walking up from `start`, as git finds `.git`.
+pub fn find_index_dir(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    let mut d: Option<&Path> = Some(&start);
+    while let Some(dir) = d {
+        let cand = dir.join(DEFAULT_DIR);
+        if cand.join("CURRENT").is_file() {
+            return Some(cand);
+        }
+        d = dir.parent();
+    }
+    None
+}
+
+/// An exclusive lock on the index directory, held while indexing.
+pub struct Lock {
+    _file: File,
+}
+
+pub fn lock(dir: &Path) -> Result<Lock> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create index directory {}", dir.display()))?;
+    let path = dir.join("lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(fs::TryLockError::WouldBlock) => bail!(
+            "another `codewalk index` is running on {} (lock held); wait for it to finish",
+            dir.display()
+        ),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+fn write_bin<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    bincode::serialize_into(&mut w, value)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let f = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?;
+    f.sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// A generation being written; becomes current with [`Pending::commit`].
+pub struct Pending {
+    pub dir: PathBuf,
+    index_dir: PathBuf,
+    name: String,
+}
+
+pub fn begin(index_dir: &Path) -> Result<Pending> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let name = format!("gen-{}-{}", nanos, std::process::id());
+    let dir = index_dir.join(&name);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(Pending {
+        dir,
+        index_dir: index_dir.to_path_buf(),
+        name,
+    })
+}
+
+impl Pending {
+    pub fn write(&self, manifest: &Manifest, symbols: &Symbols, graph: &Graph) -> Result<()> {
+        write_bin(&self.dir.join("symbols.bin"), symbols)?;
+        write_bin(&self.dir.join("graph.bin"), graph)?;
+        let m = serde_json::to_vec_pretty(manifest)?;
+        let p = self.dir.join("manifest.json");
+        let mut f = File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        f.write_all(&m)
+            .and_then(|_| f.sync_all())
+            .with_context(|| format!("cannot write {}", p.display()))?;
+        Ok(())
+    }
+
+    /// Makes this generation current (atomic rename of CURRENT) and removes older ones.
+    pub fn commit(self) -> Result<()> {
+        let tmp = self
+            .index_dir
+            .join(format!("CURRENT.tmp-{}", std::process::id()));
+        {
+            let mut f =
+                File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+            f.write_all(self.name.as_bytes())
+                .and_then(|_| f.sync_all())
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+        }
+        fs::rename(&tmp, self.index_dir.join("CURRENT"))
+            .with_context(|| format!("cannot update {}/CURRENT", self.index_dir.display()))?;
+        if let Ok(d) = File::open(&self.index_dir) {
+            let _ = d.sync_all();
+        }
+        // Old generations: keep only the current one.
+        if let Ok(rd) = fs::read_dir(&self.index_dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().to_string();
+                if n.starts_with("gen-") && n != self.name {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+                if n.starts_with("CURRENT.tmp-") {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a generation that was not committed.
+    pub fn abandon(self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The state of an index directory, each with a clear action for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "no index found in {0} or any parent directory; create one with `codewalk index <dir>`"
+    )]
+    Missing(String),
+    #[error("no index at {0}; create one with `codewalk index <dir> --index-dir {0}`")]
+    MissingAt(String),
+    #[error("the index at {dir} has format {found}, this codewalk reads format {want}; re-run `codewalk index`")]
+    Version { dir: String, found: u32, want: u32 },
+    #[error("the index at {dir} is corrupt ({what}); re-run `codewalk index`")]
+    Corrupt { dir: String, what: String },
+}
+
+/// An opened generation.
+pub struct Opened {
+    pub gen: PathBuf,
+    pub manifest: Manifest,
+}
+
+pub fn open(index_dir: &Path) -> Result<Opened, OpenError> {
+    let d = index_dir.display().to_string();
+    let current = match fs::read_to_string(index_dir.join("CURRENT")) {
+        Ok(s) => s.trim().to_string(),
+        Err(_) => return Err(OpenError::MissingAt(d)),
+    };
+    if !current.starts_with("gen-") || current.contains('/') {
+        return Err(OpenError::Corrupt {
+            dir: d,
+            what: "CURRENT does not name a generation".into(),
+        });
+    }
+    let gen = index_dir.join(&current);
+    let raw = fs::read(gen.join("manifest.json")).map_err(|e| OpenError::Corrupt {
+        dir: d.clone(),
+        what: format!("manifest.json: {e}"),
+    })?;
+    let v: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| OpenError::Corrupt {
+        dir: d.clone(),
+        what: format!("manifest.json: {e}"),
+    })?;
+    let found = v
+        .get("format_version")
+        .and_then(|x| x.as_u64())
+        .unwrap_or(0) as u32;
+    if found != FORMAT_VERSION {
+        return Err(OpenError::Version {
+            dir: d,
+            found,
+            want: FORMAT_VERSION,
+        });
+    }
+    let manifest: Manifest = serde_json::from_value(v).map_err(|e| OpenError::Corrupt {
+        dir: d.clone(),
+        what: format!("manifest.json: {e}"),
+    })?;
+    Ok(Opened { gen, manifest })
+}
+
+fn read_bin<T: for<'de> Deserialize<'de>>(gen: &Path, name: &str) -> Result<T, OpenError> {
+    let p = gen.join(name);
+    let dir = gen
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let f = File::open(&p).map_err(|e| OpenError::Corrupt {
+        dir: dir.clone(),
+        what: format!("{name}: {e}"),
+    })?;
+    // Bounded: a corrupt length prefix must not allocate the world.
+    let opts = bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .with_limit(8 << 30);
+    use bincode::Options;
+    opts.deserialize_from(BufReader::with_capacity(1 << 20, f))
+        .map_err(|e| OpenError::Corrupt {
+            dir,
+            what: format!("{name}: {e}"),
+        })
+}
+
+impl Opened {
+    pub fn symbols(&self) -> Result<Symbols, OpenError> {
+        read_bin(&self.gen, "symbols.bin")
+    }
+    pub fn graph(&self) -> Result<Graph, OpenError> {
+        read_bin(&self.gen, "graph.bin")
+    }
+}

@@ -1,0 +1,108 @@
+//! tree-sitter setup: the Go grammar, and the queries of `queries/*.scm` compiled once.
+//!
+//! Input: source bytes. Output: a `tree_sitter::Tree` and the compiled [`QuerySet`].
+//! Must not know: what the captures mean (that is `facts`), files or packages.
+
+use std::sync::OnceLock;
+use tree_sitter::{Language, Parser, Query, Tree};
+
+/// The Go language of tree-sitter-go.
+pub fn language() -> Language {
+    tree_sitter_go::LANGUAGE.into()
+}
+
+/// Capture indices of `queries/items.scm`, resolved by name when the query is compiled.
+pub struct ItemCaptures {
+    pub package: u32,
+    pub import: u32,
+    pub func: u32,
+    pub method: u32,
+    pub ty: u32,
+    pub alias: u32,
+    pub var: u32,
+    pub konst: u32,
+}
+
+/// Every query codewalk runs, compiled once per process.
+pub struct QuerySet {
+    pub items: Query,
+    pub item_captures: ItemCaptures,
+}
+
+/// A query file that failed to compile or lacks a capture: `file:line: message`.
+#[derive(Debug, thiserror::Error)]
+#[error("queries/{file}:{line}: {message}")]
+pub struct QueryError {
+    pub file: &'static str,
+    pub line: usize,
+    pub message: String,
+}
+
+const ITEMS_SCM: &str = include_str!("../../queries/items.scm");
+
+fn compile(file: &'static str, source: &str) -> Result<Query, QueryError> {
+    Query::new(&language(), source).map_err(|e| QueryError {
+        file,
+        line: e.row + 1,
+        message: format!("{:?}: {}", e.kind, e.message),
+    })
+}
+
+fn capture(query: &Query, file: &'static str, name: &str) -> Result<u32, QueryError> {
+    query
+        .capture_index_for_name(name)
+        .ok_or_else(|| QueryError {
+            file,
+            line: 1,
+            message: format!("capture @{name} is missing"),
+        })
+}
+
+impl QuerySet {
+    pub fn compile() -> Result<QuerySet, QueryError> {
+        let items = compile("items.scm", ITEMS_SCM)?;
+        let c = |n| capture(&items, "items.scm", n);
+        let item_captures = ItemCaptures {
+            package: c("package")?,
+            import: c("import")?,
+            func: c("func")?,
+            method: c("method")?,
+            ty: c("type")?,
+            alias: c("alias")?,
+            var: c("var")?,
+            konst: c("const")?,
+        };
+        if items.capture_names().len() != 8 {
+            return Err(QueryError {
+                file: "items.scm",
+                line: 1,
+                message: format!("unexpected captures {:?}", items.capture_names()),
+            });
+        }
+        Ok(QuerySet {
+            items,
+            item_captures,
+        })
+    }
+
+    /// The process-wide query set. The queries are part of the binary, so a failure here is a
+    /// bug caught by the test suite; it is still reported, not unwrapped.
+    pub fn global() -> Result<&'static QuerySet, &'static QueryError> {
+        static SET: OnceLock<Result<QuerySet, QueryError>> = OnceLock::new();
+        SET.get_or_init(QuerySet::compile).as_ref()
+    }
+}
+
+/// A parser for Go. Reuse one per thread: creating parsers is not free.
+pub fn new_parser() -> Parser {
+    let mut p = Parser::new();
+    p.set_language(&language())
+        .expect("tree-sitter-go is ABI-compatible with the tree-sitter crate (checked by tests)");
+    p
+}
+
+/// Parse Go source. tree-sitter always returns a tree for a parser with a language and no
+/// timeout/cancellation; `None` is mapped to an empty parse by callers.
+pub fn parse(parser: &mut Parser, src: &[u8]) -> Option<Tree> {
+    parser.parse(src, None)
+}
