@@ -80,8 +80,8 @@ run_corpus() {
 
   echo "== [$name] codewalk exports" >&2
   local t1; t1=$(now)
-  "$CODEWALK" --index-dir "$index" export implementations --json > "$OUT/codewalk-impls-$name.json"
-  "$CODEWALK" --index-dir "$index" export calls --json > "$OUT/codewalk-calls-$name.json"
+  "$CODEWALK" --index-dir "$index" --no-tests export implementations --json > "$OUT/codewalk-impls-$name.json"
+  "$CODEWALK" --index-dir "$index" --no-tests export calls --json > "$OUT/codewalk-calls-$name.json"
   local exp_note="exports: $(elapsed "$t1" "$(now)")s"
 
   echo "== [$name] scoring" >&2

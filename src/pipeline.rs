@@ -209,7 +209,9 @@ pub fn build(root: &Path, opts: &IndexOptions, progress: &AtomicU64) -> Result<B
             rel: p.source.rel,
             import_path: p.import_path,
             dir: p.dir,
-            is_test: p.source.is_test,
+            // testdata/ and _dir files are not part of any package the go tool builds:
+            // treat them like test files so `--no-tests` leaves them out.
+            is_test: p.source.is_test || p.source.ignored_by_go,
             vendor: p.vendor,
             external: p.external,
             facts: p.facts,

@@ -332,19 +332,25 @@ impl Pending {
     }
 
     /// Makes this generation current (atomic rename of CURRENT) and removes older ones.
+    /// On failure CURRENT is untouched and this generation is removed.
     pub fn commit(self) -> Result<()> {
         let tmp = self
             .index_dir
             .join(format!("CURRENT.tmp-{}", std::process::id()));
-        {
+        let switched = (|| -> Result<()> {
             let mut f =
                 File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
             f.write_all(self.name.as_bytes())
                 .and_then(|_| f.sync_all())
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
+            fs::rename(&tmp, self.index_dir.join("CURRENT"))
+                .with_context(|| format!("cannot update {}/CURRENT", self.index_dir.display()))
+        })();
+        if let Err(e) = switched {
+            let _ = fs::remove_file(&tmp);
+            self.abandon();
+            return Err(e);
         }
-        fs::rename(&tmp, self.index_dir.join("CURRENT"))
-            .with_context(|| format!("cannot update {}/CURRENT", self.index_dir.display()))?;
         if let Ok(d) = File::open(&self.index_dir) {
             let _ = d.sync_all();
         }
@@ -384,33 +390,63 @@ pub enum OpenError {
     Corrupt { dir: String, what: String },
 }
 
-/// An opened generation.
+/// An opened generation. Its data files are opened (not read) when the generation is
+/// opened, so a concurrent `codewalk index` that commits a newer generation and deletes
+/// this one cannot pull the files from under a running query (unlinked files stay readable
+/// through open handles).
 pub struct Opened {
     pub gen: PathBuf,
     pub manifest: Manifest,
+    symbols_file: File,
+    graph_file: File,
 }
 
+/// How often [`open`] re-reads CURRENT when the generation it names disappears (a
+/// concurrent `codewalk index` committed and removed it between the two reads).
+const OPEN_ATTEMPTS: usize = 5;
+
 pub fn open(index_dir: &Path) -> Result<Opened, OpenError> {
+    let mut last = None;
+    for _ in 0..OPEN_ATTEMPTS {
+        let current = match fs::read_to_string(index_dir.join("CURRENT")) {
+            Ok(s) => s.trim().to_string(),
+            Err(_) => return Err(OpenError::MissingAt(index_dir.display().to_string())),
+        };
+        match open_gen(index_dir, &current) {
+            Ok(o) => return Ok(o),
+            Err(e) => {
+                // Retry only when CURRENT moved on meanwhile: then the failure was a race
+                // with a committing `codewalk index`, not a broken index.
+                let now = fs::read_to_string(index_dir.join("CURRENT"))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default();
+                if now == current {
+                    return Err(e);
+                }
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| OpenError::MissingAt(index_dir.display().to_string())))
+}
+
+fn open_gen(index_dir: &Path, current: &str) -> Result<Opened, OpenError> {
     let d = index_dir.display().to_string();
-    let current = match fs::read_to_string(index_dir.join("CURRENT")) {
-        Ok(s) => s.trim().to_string(),
-        Err(_) => return Err(OpenError::MissingAt(d)),
-    };
     if !current.starts_with("gen-") || current.contains('/') {
         return Err(OpenError::Corrupt {
             dir: d,
             what: "CURRENT does not name a generation".into(),
         });
     }
-    let gen = index_dir.join(&current);
-    let raw = fs::read(gen.join("manifest.json")).map_err(|e| OpenError::Corrupt {
+    let gen = index_dir.join(current);
+    let corrupt = |what: String| OpenError::Corrupt {
         dir: d.clone(),
-        what: format!("manifest.json: {e}"),
-    })?;
-    let v: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| OpenError::Corrupt {
-        dir: d.clone(),
-        what: format!("manifest.json: {e}"),
-    })?;
+        what,
+    };
+    let raw = fs::read(gen.join("manifest.json"))
+        .map_err(|e| corrupt(format!("manifest.json: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&raw).map_err(|e| corrupt(format!("manifest.json: {e}")))?;
     let found = v
         .get("format_version")
         .and_then(|x| x.as_u64())
@@ -422,41 +458,55 @@ pub fn open(index_dir: &Path) -> Result<Opened, OpenError> {
             want: FORMAT_VERSION,
         });
     }
-    let manifest: Manifest = serde_json::from_value(v).map_err(|e| OpenError::Corrupt {
-        dir: d.clone(),
-        what: format!("manifest.json: {e}"),
-    })?;
-    Ok(Opened { gen, manifest })
+    let manifest: Manifest =
+        serde_json::from_value(v).map_err(|e| corrupt(format!("manifest.json: {e}")))?;
+    let open_data = |name: &str| {
+        File::open(gen.join(name)).map_err(|e| corrupt(format!("{name}: {e}")))
+    };
+    let symbols_file = open_data("symbols.bin")?;
+    let graph_file = open_data("graph.bin")?;
+    Ok(Opened {
+        gen,
+        manifest,
+        symbols_file,
+        graph_file,
+    })
 }
 
-fn read_bin<T: for<'de> Deserialize<'de>>(gen: &Path, name: &str) -> Result<T, OpenError> {
-    let p = gen.join(name);
+fn read_bin<T: for<'de> Deserialize<'de>>(
+    gen: &Path,
+    name: &str,
+    file: &File,
+) -> Result<T, OpenError> {
     let dir = gen
         .parent()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let f = File::open(&p).map_err(|e| OpenError::Corrupt {
+    let corrupt = |what: String| OpenError::Corrupt {
         dir: dir.clone(),
-        what: format!("{name}: {e}"),
-    })?;
-    // Bounded: a corrupt length prefix must not allocate the world.
+        what: format!("{name}: {what}"),
+    };
+    // Bounded by the file's size: a corrupt length prefix must not allocate more than
+    // the file could possibly hold.
+    let len = file.metadata().map_err(|e| corrupt(e.to_string()))?.len();
+    let mut f = file;
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(0))
+        .map_err(|e| corrupt(e.to_string()))?;
     let opts = bincode::DefaultOptions::new()
         .with_fixint_encoding()
         .allow_trailing_bytes()
-        .with_limit(8 << 30);
+        .with_limit(len);
     use bincode::Options;
     opts.deserialize_from(BufReader::with_capacity(1 << 20, f))
-        .map_err(|e| OpenError::Corrupt {
-            dir,
-            what: format!("{name}: {e}"),
-        })
+        .map_err(|e| corrupt(e.to_string()))
 }
 
 impl Opened {
     pub fn symbols(&self) -> Result<Symbols, OpenError> {
-        read_bin(&self.gen, "symbols.bin")
+        read_bin(&self.gen, "symbols.bin", &self.symbols_file)
     }
     pub fn graph(&self) -> Result<Graph, OpenError> {
-        read_bin(&self.gen, "graph.bin")
+        read_bin(&self.gen, "graph.bin", &self.graph_file)
     }
 }

@@ -42,7 +42,27 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<()> {
         Some(d) => ctx.resolve_path(d),
         None => store::default_index_dir(&canon),
     };
-    let _lock = store::lock(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
+    // A run that fails leaves no trace: when this run created the index directory and
+    // commits nothing (no Go files, disk full, ...), the directory is removed again.
+    let created = !index_dir.exists();
+    let lock = store::lock(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
+    let result = build_and_write(ctx, a, t0, &canon, &index_dir);
+    if result.is_err() && created && !index_dir.join("CURRENT").exists() {
+        drop(lock);
+        let _ = std::fs::remove_dir_all(&index_dir);
+    }
+    result
+}
+
+fn build_and_write(
+    ctx: &Ctx,
+    a: Args,
+    t0: std::time::Instant,
+    canon: &std::path::Path,
+    index_dir: &std::path::Path,
+) -> Result<()> {
+    let canon = canon.to_path_buf();
+    let index_dir = index_dir.to_path_buf();
     let opts = IndexOptions {
         goroot: a.goroot.map(|g| ctx.resolve_path(&g)),
         no_std: a.no_std,

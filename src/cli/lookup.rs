@@ -30,9 +30,30 @@ pub struct PackagesArgs {
 #[derive(clap::Args, Debug)]
 pub struct StatsArgs {}
 
+/// `--no-tests` / `--no-vendor` apply to the symbol a name resolves to.
+fn check_filter(ctx: &Ctx, ix: &crate::analysis::Index, id: u32, name: &str) -> Result<()> {
+    if ix.allowed(id, &ctx.filter) {
+        return Ok(());
+    }
+    let why = if ctx.filter.no_tests && ix.is_test(id) {
+        "--no-tests"
+    } else {
+        "--no-vendor"
+    };
+    Err(super::exit(
+        1,
+        format!(
+            "'{name}' is {} ({}), excluded by {why}",
+            ix.sym(id).qname,
+            ix.location(id)
+        ),
+    ))
+}
+
 pub fn def(ctx: &Ctx, a: DefArgs) -> Result<()> {
     let ix = ctx.open().map_err(qerr)?;
     let id = ix.resolve(&a.name, ctx.first).map_err(qerr)?;
+    check_filter(ctx, &ix, id, &a.name)?;
     let out = render::symbol(&ix, id);
     if ctx.json {
         return render::json(&out);
@@ -60,6 +81,7 @@ fn print_def(w: &mut impl Write, s: &SymbolOut) -> std::io::Result<()> {
 pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
     let ix = ctx.open().map_err(qerr)?;
     let id = ix.resolve(&a.name, ctx.first).map_err(qerr)?;
+    check_filter(ctx, &ix, id, &a.name)?;
     let src = ix.source(id).map_err(qerr)?;
     let s = render::symbol(&ix, id);
     if ctx.json {

@@ -29,6 +29,8 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
 
     let caps = &qs.item_captures;
     let mut cursor = QueryCursor::new();
+    // Every pattern is rooted at source_file: never start a match deeper.
+    cursor.set_max_start_depth(Some(0));
     let mut matches = cursor.matches(&qs.items, root, src);
     // const specs: implicit repetition of the previous spec's type and value, iota per group.
     let mut const_state: Option<(usize, u32, Option<TypeExpr>, Vec<Expr>)> = None;
@@ -72,8 +74,10 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
                         (0, spec.ty.clone(), spec.values.clone())
                     }
                 };
+                let first_line = lower.text(n).lines().next().unwrap_or("").to_string();
                 for (k, (name, pos)) in spec.names.iter().enumerate() {
                     let mut item = base_item(&lower, n, ItemKind::Const, name, *pos);
+                    item.signature = format!("const {}", one_line(&first_line));
                     item.ty = ty.clone();
                     item.value = values.get(k).cloned();
                     item.iota = iota;
@@ -115,7 +119,11 @@ fn build_constraint(src: &[u8]) -> Option<String> {
             return Some(expr.trim().to_string());
         }
         if let Some(expr) = line.strip_prefix("// +build ") {
-            legacy.push(expr.trim().to_string());
+            let any: Vec<String> = expr
+                .split_whitespace()
+                .map(|opt| opt.split(',').collect::<Vec<_>>().join(" && "))
+                .collect();
+            legacy.push(format!("({})", any.join(" || ")));
         }
     }
     (!legacy.is_empty()).then(|| legacy.join(" && "))

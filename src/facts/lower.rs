@@ -238,6 +238,10 @@ impl<'a> Lower<'a> {
             }
             let mut ty = self.field_type(fd, "type");
             let line = pos(fd).line;
+            let tag = fd
+                .child_by_field_name("tag")
+                .map(|t| self.text(t).to_string())
+                .unwrap_or_default();
             let mut c = fd.walk();
             let names: Vec<_> = fd.children_by_field_name("name", &mut c).collect();
             if names.is_empty() {
@@ -250,6 +254,7 @@ impl<'a> Lower<'a> {
                 out.push(Field {
                     name: None,
                     ty,
+                    tag,
                     line,
                 });
             } else {
@@ -257,6 +262,7 @@ impl<'a> Lower<'a> {
                     out.push(Field {
                         name: Some(self.text(nm).to_string()),
                         ty: ty.clone(),
+                        tag: tag.clone(),
                         line,
                     });
                 }
@@ -457,10 +463,19 @@ impl<'a> Lower<'a> {
                 let ty = n.child_by_field_name("type").map(|t| self.type_expr(t));
                 Expr::TypeAssert(self.boxed(n.child_by_field_name("operand")), ty)
             }
-            "type_conversion_expression" => Expr::Conversion(
-                self.field_type(n, "type"),
-                self.boxed(n.child_by_field_name("operand")),
-            ),
+            "type_conversion_expression" => {
+                let mut c = n.walk();
+                let paren = n
+                    .children(&mut c)
+                    .find(|ch| ch.kind() == "(")
+                    .map(pos)
+                    .unwrap_or_else(|| pos(n));
+                Expr::Conversion(
+                    self.field_type(n, "type"),
+                    self.boxed(n.child_by_field_name("operand")),
+                    paren,
+                )
+            }
             "type_identifier"
             | "qualified_type"
             | "pointer_type"

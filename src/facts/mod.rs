@@ -6,6 +6,7 @@
 //! Parsing never fails: a broken file yields the facts that could be recovered plus a count
 //! of syntax-error nodes.
 
+pub mod build;
 mod extract;
 mod lower;
 
@@ -141,6 +142,8 @@ pub struct Field {
     /// `None` for an embedded field (its name is the type's name).
     pub name: Option<String>,
     pub ty: TypeExpr,
+    /// The tag as written (part of struct type identity).
+    pub tag: String,
     pub line: u32,
 }
 
@@ -204,7 +207,8 @@ pub enum Expr {
     TypeAssert(Box<Expr>, Option<TypeExpr>),
     /// A type in expression position: `[]byte(s)`, `make(map[K]V)`, `new(T)`.
     Type(TypeExpr),
-    Conversion(TypeExpr, Box<Expr>),
+    /// `T(x)` parsed as a conversion; the position is the `(`.
+    Conversion(TypeExpr, Box<Expr>, Pos),
     Lit(LitKind),
     Other,
 }

@@ -6,6 +6,8 @@
 //! Input: [`Built`]. Output: [`store::Symbols`] and [`store::Graph`].
 //! Must not know: files on disk, output formats.
 
+pub mod query;
+
 use crate::pipeline::Built;
 use crate::resolve::check::{Slot, Source, Target, DEFER, GO};
 use crate::resolve::methods::{self, MemberKind};

@@ -2,6 +2,9 @@
 //! types live here, apart from the index's own types, so the output format is versioned
 //! deliberately.
 
+pub mod dot;
+pub mod mermaid;
+
 use crate::analysis::Index;
 use serde::Serialize;
 use std::io::Write;

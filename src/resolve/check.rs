@@ -471,6 +471,7 @@ impl<'a> Checker<'a> {
                         ty,
                         embedded,
                         pkg,
+                        tag: f.tag.as_str().into(),
                     });
                 }
                 self.intern(Ty::Struct(out.into()))
@@ -1193,7 +1194,35 @@ impl<'a> Checker<'a> {
                 }
             }
             Expr::Type(te) => Op::Type(self.resolve_type(te)),
-            Expr::Conversion(te, x) => {
+            Expr::Conversion(te, x, cpos) => {
+                // `F[int](x)` parses like a conversion to a generic type: it is a call when
+                // the name denotes a function.
+                if let TypeExpr::Generic(base, targs) = te {
+                    let fun = match &**base {
+                        TypeExpr::Name(n) => Some(Expr::Ident(n.clone(), Pos::default())),
+                        TypeExpr::Qualified(p, n) => Some(Expr::Selector(
+                            Box::new(Expr::Ident(p.clone(), Pos::default())),
+                            n.clone(),
+                            Pos::default(),
+                        )),
+                        _ => None,
+                    };
+                    if let Some(fun) = fun {
+                        let saved = self.recording;
+                        self.recording = false;
+                        let is_func = matches!(self.expr(&fun), Op::Func(_));
+                        self.recording = saved;
+                        if is_func {
+                            return self.call(&Call {
+                                fun,
+                                args: vec![(**x).clone()],
+                                type_args: targs.clone(),
+                                ellipsis: false,
+                                pos: *cpos,
+                            });
+                        }
+                    }
+                }
                 let xo = self.expr(x);
                 let t = self.resolve_type(te);
                 if let Ty::Named(n) = self.ty(t) {

@@ -37,7 +37,8 @@ pub fn all_members(m: &Model) -> Vec<Arc<Members>> {
     let mut memo: Vec<Option<Arc<Members>>> = vec![None; m.named.len()];
     let mut busy = vec![false; m.named.len()];
     for n in 0..m.named.len() {
-        named_members(m, n as NamedId, &mut memo, &mut busy);
+        let mut partial = false;
+        named_members(m, n as NamedId, &mut memo, &mut busy, &mut partial, true);
     }
     memo.into_iter().map(|x| x.unwrap_or_default()).collect()
 }
@@ -47,14 +48,20 @@ fn named_members(
     n: NamedId,
     memo: &mut Vec<Option<Arc<Members>>>,
     busy: &mut Vec<bool>,
+    partial: &mut bool,
+    top: bool,
 ) -> Arc<Members> {
     if let Some(x) = &memo[n as usize] {
         return x.clone();
     }
     if busy[n as usize] {
+        // A cycle of embeddings (`A{*B}`, `B{*A}`): this level is seen as empty, and the
+        // results computed meanwhile must not be remembered as complete.
+        *partial = true;
         return Arc::default();
     }
     busy[n as usize] = true;
+    let outer_partial = std::mem::replace(partial, false);
     let mut out = Members::new();
     let nt = &m.named[n as usize];
     if let Some(info) = m.iface_named.get(&n) {
@@ -85,12 +92,15 @@ fn named_members(
         }
         let u = m.underlying[n as usize];
         struct_members(m, u, &mut out, &mut |t| {
-            base_members(m, t, &mut |nn| named_members(m, nn, memo, busy))
+            base_members(m, t, &mut |nn| named_members(m, nn, memo, busy, partial, false))
         });
     }
     let arc = Arc::new(out);
-    memo[n as usize] = Some(arc.clone());
+    if !*partial || top {
+        memo[n as usize] = Some(arc.clone());
+    }
     busy[n as usize] = false;
+    *partial |= outer_partial;
     arc
 }
 
@@ -267,12 +277,24 @@ pub struct Impl {
 }
 
 /// Whether a member set satisfies an interface: None if not, Some(pointer_only) if it does.
-pub fn satisfies(m: &Model, mem: &Members, info: &super::model::IfaceInfo) -> Option<bool> {
+/// Methods declared in `_test.go` files count only for types declared in test files.
+pub fn satisfies(
+    m: &Model,
+    mem: &Members,
+    info: &super::model::IfaceInfo,
+    allow_test_methods: bool,
+) -> Option<bool> {
     let mut ptr = false;
     for im in &info.methods {
         let c = mem.get(&im.name)?;
         if c.ambiguous {
             return None;
+        }
+        if let MemberKind::Method(s) = c.kind {
+            let f = m.syms[s as usize].file;
+            if !allow_test_methods && f != NONE && m.files[f as usize].input.is_test {
+                return None;
+            }
         }
         let (sig, pkg) = match c.kind {
             MemberKind::Method(s) => (m.sym_type[s as usize], m.syms[s as usize].pkg),
@@ -332,7 +354,9 @@ pub fn implementations(m: &Model, all: &[Arc<Members>]) -> Vec<Impl> {
             continue;
         };
         for &t in cands {
-            if let Some(pointer) = satisfies(m, &all[t as usize], info) {
+            let tf = m.syms[m.named[t as usize].sym as usize].file;
+            let test_type = tf != NONE && m.files[tf as usize].input.is_test;
+            if let Some(pointer) = satisfies(m, &all[t as usize], info, test_type) {
                 out.push(Impl {
                     iface: i,
                     ty: t,
@@ -385,5 +409,6 @@ pub fn interface_extensions(m: &Model) -> Vec<(NamedId, NamedId)> {
         }
     }
     out.sort();
+    out.dedup();
     out
 }

@@ -138,47 +138,14 @@ pub fn is_exported(name: &str) -> bool {
 }
 
 /// How much a build variant is preferred when two files declare the same name:
-/// lower is better (unconstrained, then linux/unix, then the rest).
+/// 0 for files built in the default configuration (linux/amd64, cgo, the current Go),
+/// 2 for the others.
 pub fn variant_rank(rel: &str, build: Option<&str>) -> u8 {
-    const OSES: &[&str] = &[
-        "aix",
-        "android",
-        "darwin",
-        "dragonfly",
-        "freebsd",
-        "hurd",
-        "illumos",
-        "ios",
-        "js",
-        "netbsd",
-        "openbsd",
-        "plan9",
-        "solaris",
-        "wasip1",
-        "windows",
-        "zos",
-    ];
-    let file = rel.rsplit('/').next().unwrap_or(rel);
-    let stem = file.trim_end_matches(".go").trim_end_matches("_test");
-    let mut rank = 0;
-    for part in stem.split('_').skip(1) {
-        if OSES.contains(&part) {
-            rank = 2;
-        }
+    if crate::facts::build::matches_default(rel, build) {
+        0
+    } else {
+        2
     }
-    if let Some(b) = build {
-        let negated_linux = b.contains("!linux");
-        let mentions_linux = b.contains("linux") || b.contains("unix");
-        if (!mentions_linux && OSES.iter().any(|o| b.contains(o)) && !b.contains('!'))
-            || negated_linux
-            || b.contains("ignore")
-        {
-            rank = rank.max(2);
-        } else {
-            rank = rank.max(1);
-        }
-    }
-    rank
 }
 
 struct Ctx<'a> {
@@ -781,6 +748,7 @@ impl Model {
                         ty,
                         embedded,
                         pkg: fpkg,
+                        tag: f.tag.as_str().into(),
                     });
                 }
                 self.types.intern(Ty::Struct(out.into()))
@@ -834,8 +802,11 @@ impl Model {
                     } else {
                         NONE
                     };
+                    let key = self.method_key(name, pkg);
+                    // Go 1.14+: an explicitly declared method may repeat an embedded one.
+                    info.methods.retain(|m| m.key != key);
                     info.methods.push(IMethod {
-                        key: self.method_key(name, pkg),
+                        key,
                         name: name.as_str().into(),
                         sig,
                         decl,

@@ -49,6 +49,7 @@ pub struct StructField {
     pub embedded: bool,
     /// Unexported field names are package-qualified for identity.
     pub pkg: u32,
+    pub tag: Box<str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -1,10 +1,1044 @@
-//! Search index (tantivy): built inside each index generation.
+//! Search: a tantivy index built inside each index generation, ranked symbol and code search,
+//! and the index-accelerated `grep`.
+//!
+//! Input: the stored [`Symbols`] of a generation and the source files they were built from.
+//! Output: `gen-<n>/search/` and answers as plain structs ([`SymbolHit`], [`CodeHit`],
+//! [`grep::Match`]). Must not know: output formats, command-line flags.
+//!
+//! # On-disk format (`gen-<n>/search/`, version [`SEARCH_FORMAT`])
+//! ```text
+//! codewalk.json  {"format": N, ...counts and build seconds} — written last
+//! files.bin      bincode GrepFiles: root + one entry per stored file (rel path, xxh3 hash,
+//!                flags: test, vendor, external, scan-always, reached-through-a-symlink)
+//! <tantivy>      one index, three kinds of documents (field `tags` holds sym/code/file):
+//!   sym   one per declared symbol: name (code_name words), name_lc, name_raw (exact and
+//!         prefix), qname (words), doc (stemmed words), kind, pkg, file, tags; fast `order`
+//!         = rank (external, test, vendor, unexported) then package path then qname;
+//!         stored: what a result line shows
+//!   code  one per chunk of a file: a top-level declaration (≤ 100 lines) or ≤ 50 lines
+//!         between declarations; code words (no positions), file, pkg, kind of the enclosing
+//!         declaration; fast `rank`, `order`; stored: file, line span, hash, enclosing symbol
+//!   file  one per searchable file: `tri` = the distinct ASCII-case-folded byte trigrams of
+//!         its lines (u64), fast `fid` = index into files.bin
+//! ```
+//! The generation is replaced as a whole, so the search index always matches symbols.bin and
+//! graph.bin. Code text is indexed only from files whose bytes still hash to what was parsed;
+//! other local files are marked scan-always, so `grep` reads them instead of trusting trigrams.
+//!
+//! Format changes: bump [`SEARCH_FORMAT`] and add a line here.
+//! - 1: first format.
 
-use crate::store::Symbols;
-use anyhow::Result;
-use std::path::Path;
+pub mod grep;
+mod query;
+pub mod tokenizer;
 
-/// Builds the search index for a generation directory (placeholder: nothing yet).
-pub fn build_index(_gen_dir: &Path, _symbols: &Symbols) -> Result<()> {
+pub use query::{parse_query, KindFilter, ParsedQuery, QuerySyntaxError};
+
+use crate::store::{self, Kind, Symbols, NONE};
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RegexQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
+    STORED, STRING,
+};
+use tantivy::{DocAddress, Index, IndexReader, TantivyDocument, Term};
+
+pub const SEARCH_FORMAT: u32 = 1;
+/// The search index directory inside a generation.
+pub const DIR: &str = "search";
+
+/// File flags in files.bin beyond the store's F_TEST / F_VENDOR / F_EXTERNAL.
+pub const G_SCAN: u8 = 16;
+pub const G_SYMLINK: u8 = 32;
+
+/// Lines of a chunk between declarations, and of a piece of a long declaration.
+const GAP_CHUNK: u32 = 50;
+const DECL_CHUNK: u32 = 100;
+
+/// Field handles, built in one place.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub name: Field,
+    pub name_lc: Field,
+    pub name_raw: Field,
+    pub qname: Field,
+    pub doc: Field,
+    pub sig: Field,
+    pub kind: Field,
+    pub pkg: Field,
+    pub file: Field,
+    pub line: Field,
+    pub col: Field,
+    pub endline: Field,
+    pub hash: Field,
+    pub insym: Field,
+    pub code: Field,
+    pub tags: Field,
+    pub rank: Field,
+    pub order: Field,
+    pub tri: Field,
+    pub fid: Field,
+}
+
+fn text(tokenizer: &str, rec: IndexRecordOption) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(rec)
+            .set_fieldnorms(false),
+    )
+}
+
+pub fn schema() -> (Schema, Fields) {
+    use tokenizer::*;
+    let mut b = Schema::builder();
+    let freqs = IndexRecordOption::WithFreqs;
+    let basic = IndexRecordOption::Basic;
+    let fields = Fields {
+        name: b.add_text_field("name", text(CODE_NAME, basic)),
+        name_lc: b.add_text_field("name_lc", text(RAW_LC, basic)),
+        name_raw: b.add_text_field("name_raw", STRING),
+        qname: b.add_text_field("qname", text(CODE, basic) | STORED),
+        doc: b.add_text_field("doc", text(CODE_STEM, basic) | STORED),
+        sig: b.add_text_field("sig", STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        pkg: b.add_text_field("pkg", STRING | STORED),
+        file: b.add_text_field("file", STRING | STORED),
+        line: b.add_u64_field("line", STORED),
+        col: b.add_u64_field("col", STORED),
+        endline: b.add_u64_field("endline", STORED),
+        hash: b.add_u64_field("hash", STORED),
+        insym: b.add_text_field("insym", STORED),
+        code: b.add_text_field(
+            "code",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(CODE)
+                    .set_index_option(freqs)
+                    .set_fieldnorms(true),
+            ),
+        ),
+        tags: b.add_text_field("tags", STRING),
+        rank: b.add_u64_field("rank", NumericOptions::default().set_fast()),
+        order: b.add_u64_field("order", NumericOptions::default().set_fast()),
+        tri: b.add_u64_field("tri", NumericOptions::default().set_indexed()),
+        fid: b.add_u64_field("fid", NumericOptions::default().set_fast()),
+    };
+    (b.build(), fields)
+}
+
+/// One file as `grep` sees it.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct GrepFile {
+    pub rel: String,
+    pub hash: u64,
+    pub flags: u8,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct GrepFiles {
+    pub root: String,
+    pub files: Vec<GrepFile>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct Meta {
+    pub format: u32,
+    pub symbol_docs: u64,
+    pub code_docs: u64,
+    pub file_docs: u64,
+    pub scan_always_files: u64,
+    pub build_seconds: f64,
+}
+
+/// Rank bits: lower is shown first.
+fn sym_rank(flags: u8, exported: bool) -> u64 {
+    (flags & store::F_EXTERNAL != 0) as u64 * 8
+        + (flags & store::F_TEST != 0) as u64 * 4
+        + (flags & store::F_VENDOR != 0) as u64 * 2
+        + (!exported) as u64
+}
+
+fn is_exported(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_uppercase())
+}
+
+fn tags_of(doc: &mut TantivyDocument, f: &Fields, what: &str, flags: u8) {
+    doc.add_text(f.tags, what);
+    if flags & store::F_TEST != 0 {
+        doc.add_text(f.tags, "test");
+    }
+    if flags & store::F_VENDOR != 0 {
+        doc.add_text(f.tags, "vendor");
+    }
+    if flags & store::F_EXTERNAL != 0 {
+        doc.add_text(f.tags, "external");
+    }
+}
+
+/// Whether a root-relative path goes through a symbolic link (ripgrep, which does not follow
+/// links, does not see such files). Memoized per directory prefix.
+fn via_symlink(root: &Path, rel: &str, memo: &mut HashMap<String, bool>) -> bool {
+    let mut prefix = String::new();
+    for (i, comp) in rel.split('/').enumerate() {
+        if i > 0 {
+            prefix.push('/');
+        }
+        prefix.push_str(comp);
+        let link = *memo.entry(prefix.clone()).or_insert_with(|| {
+            std::fs::symlink_metadata(root.join(&prefix))
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false)
+        });
+        if link {
+            return true;
+        }
+    }
+    false
+}
+
+/// Distinct trigrams of `bytes` (ASCII letters folded to lower case), skipping those that span
+/// a line break. `seen` is a 2^24-bit scratch set, left cleared.
+pub fn trigrams(bytes: &[u8], seen: &mut [u64], out: &mut Vec<u32>) {
+    out.clear();
+    if bytes.len() < 3 {
+        return;
+    }
+    let fold = |b: u8| b.to_ascii_lowercase() as u32;
+    let mut t = (fold(bytes[0]) << 8) | fold(bytes[1]);
+    for &b in &bytes[2..] {
+        t = ((t << 8) | fold(b)) & 0xFF_FFFF;
+        let (w, bit) = ((t >> 6) as usize, 1u64 << (t & 63));
+        if seen[w] & bit == 0 {
+            seen[w] |= bit;
+            out.push(t);
+        }
+    }
+    for &t in out.iter() {
+        seen[(t >> 6) as usize] = 0;
+    }
+    // Trigrams with a newline never match a line-oriented pattern.
+    out.retain(|&t| t & 0xFF != 10 && (t >> 8) & 0xFF != 10 && t >> 16 != 10);
+}
+
+/// Builds the search index for a generation directory (`gen_dir/search/`).
+pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let dir = gen_dir.join(DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (schema, f) = schema();
+    let index = Index::create_in_dir(&dir, schema).context("cannot create the search index")?;
+    tokenizer::register(&index);
+    let threads = rayon::current_num_threads().clamp(1, 8);
+    let writer: tantivy::IndexWriter<TantivyDocument> = index
+        .writer_with_num_threads(threads, threads * (192 << 20))
+        .context("cannot open the search index writer")?;
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    let root = PathBuf::from(&symbols.root);
+
+    // Symbol documents, with `order` = position in (rank, package path, qname).
+    let pkg_of = |s: &store::SymRec| symbols.pkgs.get(s.pkg as usize);
+    let flags_of = |s: &store::SymRec| {
+        let mut fl = pkg_of(s).map(|p| p.flags).unwrap_or(store::F_EXTERNAL);
+        if let Some(file) = symbols.files.get(s.file as usize) {
+            fl |= file.flags;
+        }
+        fl
+    };
+    let mut ids: Vec<u32> = (0..symbols.syms.len() as u32)
+        .filter(|&i| symbols.syms[i as usize].file != NONE)
+        .collect();
+    let key = |i: u32| {
+        let s = &symbols.syms[i as usize];
+        (
+            sym_rank(flags_of(s), is_exported(&s.name)),
+            pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""),
+            s.qname.as_str(),
+        )
+    };
+    ids.par_sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let sym_docs = ids.len() as u64;
+    ids.par_iter().enumerate().try_for_each(|(order, &i)| {
+        let s = &symbols.syms[i as usize];
+        let fl = flags_of(s);
+        let mut d = TantivyDocument::new();
+        d.add_text(f.name, &s.name);
+        d.add_text(f.name_lc, &s.name);
+        d.add_text(f.name_raw, &s.name);
+        d.add_text(f.qname, &s.qname);
+        if !s.doc.is_empty() {
+            d.add_text(f.doc, &s.doc);
+        }
+        if !s.signature.is_empty() {
+            d.add_text(f.sig, &s.signature);
+        }
+        d.add_text(f.kind, s.kind.as_str());
+        d.add_text(f.pkg, pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""));
+        d.add_text(f.file, &symbols.files[s.file as usize].rel);
+        d.add_u64(f.line, s.line as u64);
+        d.add_u64(f.col, s.col as u64);
+        tags_of(&mut d, &f, "sym", fl);
+        if !is_exported(&s.name) {
+            d.add_text(f.tags, "unexported");
+        }
+        d.add_u64(f.rank, sym_rank(fl, is_exported(&s.name)));
+        d.add_u64(f.order, order as u64);
+        writer.add_document(d).map(|_| ())
+    })?;
+    let t_syms = t0.elapsed();
+
+    // Files: grep entries, symlink check, file order for code chunks.
+    let mut memo = HashMap::new();
+    let mut gfiles = GrepFiles {
+        root: symbols.root.clone(),
+        files: Vec::with_capacity(symbols.files.len()),
+    };
+    for file in &symbols.files {
+        let mut flags = file.flags & (store::F_TEST | store::F_VENDOR | store::F_EXTERNAL);
+        let pflags = symbols
+            .pkgs
+            .get(file.pkg as usize)
+            .map(|p| p.flags & store::F_VENDOR)
+            .unwrap_or(0);
+        flags |= pflags;
+        if flags & store::F_EXTERNAL == 0 && via_symlink(&root, &file.rel, &mut memo) {
+            flags |= G_SYMLINK;
+        }
+        gfiles.files.push(GrepFile {
+            rel: file.rel.clone(),
+            hash: file.hash,
+            flags,
+        });
+    }
+    let mut forder: Vec<u32> = (0..symbols.files.len() as u32).collect();
+    forder.sort_by(|&a, &b| {
+        let (fa, fb) = (&gfiles.files[a as usize], &gfiles.files[b as usize]);
+        ((fa.flags & 6), fa.rel.as_str()).cmp(&((fb.flags & 6), fb.rel.as_str()))
+    });
+    let mut file_rank = vec![0u64; symbols.files.len()];
+    for (o, &i) in forder.iter().enumerate() {
+        file_rank[i as usize] = o as u64;
+    }
+    // Top-level declarations per file, for code chunks.
+    let mut decls: Vec<Vec<u32>> = vec![Vec::new(); symbols.files.len()];
+    for (i, s) in symbols.syms.iter().enumerate() {
+        if s.file != NONE && s.kind != Kind::IfaceMethod && s.end_line >= s.start_line {
+            decls[s.file as usize].push(i as u32);
+        }
+    }
+
+    let code_docs = std::sync::atomic::AtomicU64::new(0);
+    let scan: Vec<bool> = (0..symbols.files.len())
+        .into_par_iter()
+        .map_init(
+            || (vec![0u64; 1 << 18], Vec::new()),
+            |(seen, tris), fi| -> Result<bool> {
+                let file = &symbols.files[fi];
+                let g = &gfiles.files[fi];
+                if g.flags & store::F_EXTERNAL != 0 {
+                    return Ok(false);
+                }
+                let Ok(bytes) = std::fs::read(root.join(&file.rel)) else {
+                    return Ok(true);
+                };
+                if bytes.len() as u64 > crate::walk::DEFAULT_MAX_FILE_SIZE
+                    || xxhash_rust::xxh3::xxh3_64(&bytes) != file.hash
+                {
+                    return Ok(true);
+                }
+                trigrams(&bytes, seen, tris);
+                let mut d = TantivyDocument::new();
+                d.add_text(f.tags, "file");
+                d.add_u64(f.fid, fi as u64);
+                for &t in tris.iter() {
+                    d.add_u64(f.tri, t as u64);
+                }
+                writer.add_document(d)?;
+                let n = add_code_chunks(
+                    &writer,
+                    &f,
+                    symbols,
+                    fi,
+                    &bytes,
+                    &decls[fi],
+                    file_rank[fi],
+                    g.flags,
+                )?;
+                code_docs.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                Ok(false)
+            },
+        )
+        .collect::<Result<Vec<bool>>>()?;
+    let mut scan_always = 0;
+    for (g, s) in gfiles.files.iter_mut().zip(scan) {
+        if s {
+            g.flags |= G_SCAN;
+            scan_always += 1;
+        }
+    }
+    let t_docs = t0.elapsed();
+    let mut writer = writer;
+    writer.commit().context("cannot write the search index")?;
+    writer
+        .wait_merging_threads()
+        .context("cannot write the search index")?;
+    let t_commit = t0.elapsed();
+    let p = dir.join("files.bin");
+    std::fs::write(&p, bincode::serialize(&gfiles)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    let meta = Meta {
+        format: SEARCH_FORMAT,
+        symbol_docs: sym_docs,
+        code_docs: code_docs.into_inner(),
+        file_docs: (symbols.files.len() - scan_always) as u64,
+        scan_always_files: scan_always as u64,
+        build_seconds: t0.elapsed().as_secs_f64(),
+    };
+    let p = dir.join("codewalk.json");
+    std::fs::write(&p, serde_json::to_vec_pretty(&meta)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    if std::env::var_os("CODEWALK_TIMINGS").is_some() {
+        eprintln!(
+            "timing: search index: symbols {:.2?}, files+code {:.2?}, commit {:.2?}, total {:.2?} ({} symbol, {} code, {} file docs; {} scan-always)",
+            t_syms,
+            t_docs - t_syms,
+            t_commit - t_docs,
+            t0.elapsed(),
+            meta.symbol_docs,
+            meta.code_docs,
+            meta.file_docs,
+            meta.scan_always_files
+        );
+    }
     Ok(())
+}
+
+/// Splits a file into code chunks (declarations and the lines between them) and indexes them.
+fn add_code_chunks(
+    writer: &tantivy::IndexWriter<TantivyDocument>,
+    f: &Fields,
+    symbols: &Symbols,
+    fi: usize,
+    bytes: &[u8],
+    decls: &[u32],
+    file_rank: u64,
+    flags: u8,
+) -> Result<u64> {
+    let text = String::from_utf8_lossy(bytes);
+    let text: &str = &text;
+    // Byte offset of the start of each line (1-based lines: starts[l-1]).
+    let mut starts = vec![0usize];
+    starts.extend(memchr_iter(text.as_bytes()).map(|i| i + 1));
+    if starts.last() == Some(&text.len()) && text.len() > 0 {
+        starts.pop();
+    }
+    let nlines = starts.len() as u32;
+    let span = |a: u32, b: u32| -> &str {
+        let s = starts[(a - 1) as usize];
+        let e = starts.get(b as usize).copied().unwrap_or(text.len());
+        &text[s..e.max(s)]
+    };
+    let mut ds: Vec<&store::SymRec> = decls.iter().map(|&i| &symbols.syms[i as usize]).collect();
+    ds.sort_by_key(|s| (s.start_line, std::cmp::Reverse(s.end_line)));
+    let file = &symbols.files[fi];
+    let pkg = symbols
+        .pkgs
+        .get(file.pkg as usize)
+        .map(|p| p.path.as_str())
+        .unwrap_or("");
+    let rank = (flags & store::F_TEST != 0) as u64 * 4 + (flags & store::F_VENDOR != 0) as u64 * 2;
+    let mut n = 0u64;
+    let mut emit = |a: u32, b: u32, sym: Option<&store::SymRec>| -> Result<()> {
+        let body = span(a, b);
+        if body.trim().is_empty() {
+            return Ok(());
+        }
+        let mut d = TantivyDocument::new();
+        d.add_text(f.code, body);
+        d.add_text(f.file, &file.rel);
+        d.add_text(f.pkg, pkg);
+        d.add_u64(f.line, a as u64);
+        d.add_u64(f.endline, b as u64);
+        d.add_u64(f.hash, file.hash);
+        if let Some(s) = sym {
+            d.add_text(f.kind, s.kind.as_str());
+            d.add_text(f.insym, &s.qname);
+        }
+        tags_of(&mut d, f, "code", flags);
+        d.add_u64(f.rank, rank);
+        d.add_u64(f.order, (file_rank << 24) | a as u64);
+        writer.add_document(d)?;
+        n += 1;
+        Ok(())
+    };
+    let mut next = 1u32; // first line not yet chunked
+    for s in ds {
+        let (a, b) = (s.start_line.max(1), s.end_line.min(nlines));
+        if a < next || a > nlines {
+            continue; // nested in (or overlapping) the previous declaration
+        }
+        if a > next {
+            gap_chunks(next, a - 1, &mut emit)?;
+        }
+        let mut x = a;
+        while x <= b {
+            let y = (x + DECL_CHUNK - 1).min(b);
+            emit(x, y, Some(s))?;
+            x = y + 1;
+        }
+        next = b + 1;
+    }
+    if next <= nlines {
+        gap_chunks(next, nlines, &mut emit)?;
+    }
+    Ok(n)
+}
+
+type Emit<'a> = dyn FnMut(u32, u32, Option<&store::SymRec>) -> Result<()> + 'a;
+
+fn gap_chunks(from: u32, to: u32, emit: &mut Emit<'_>) -> Result<()> {
+    let mut a = from;
+    while a <= to {
+        let b = (a + GAP_CHUNK - 1).min(to);
+        emit(a, b, None)?;
+        a = b + 1;
+    }
+    Ok(())
+}
+
+fn memchr_iter(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    b.iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b'\n')
+        .map(|(i, _)| i)
+}
+
+/// Why the search index cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("this index has no search index (it was built by an older codewalk); re-run `codewalk index {0}`")]
+    Missing(String),
+    #[error("the search index in {dir} has format {found}, this codewalk reads {want}; re-run `codewalk index {root}`")]
+    Version {
+        dir: String,
+        found: u32,
+        want: u32,
+        root: String,
+    },
+    #[error("the search index in {dir} is unreadable ({what}); re-run `codewalk index {root}`")]
+    Corrupt {
+        dir: String,
+        what: String,
+        root: String,
+    },
+    #[error("{0}")]
+    Query(#[from] QuerySyntaxError),
+    #[error("{0}")]
+    Pattern(String),
+    #[error("search failed: {0}")]
+    Other(String),
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Other(e.to_string())
+    }
+}
+
+/// An opened search index.
+pub struct SearchIndex {
+    pub dir: PathBuf,
+    pub root: PathBuf,
+    pub fields: Fields,
+    pub meta: Meta,
+    reader: IndexReader,
+}
+
+impl SearchIndex {
+    /// Opens `gen_dir/search`; `root` is the indexed root (for messages and file reads).
+    pub fn open(gen_dir: &Path, root: &Path) -> Result<SearchIndex, SearchError> {
+        let dir = gen_dir.join(DIR);
+        let r = root.display().to_string();
+        let raw = match std::fs::read(dir.join("codewalk.json")) {
+            Ok(b) => b,
+            Err(_) => return Err(SearchError::Missing(r)),
+        };
+        let corrupt = |what: String| SearchError::Corrupt {
+            dir: dir.display().to_string(),
+            what,
+            root: r.clone(),
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|e| corrupt(format!("codewalk.json: {e}")))?;
+        let found = v.get("format").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
+        if found != SEARCH_FORMAT {
+            return Err(SearchError::Version {
+                dir: dir.display().to_string(),
+                found,
+                want: SEARCH_FORMAT,
+                root: r,
+            });
+        }
+        let meta: Meta =
+            serde_json::from_value(v).map_err(|e| corrupt(format!("codewalk.json: {e}")))?;
+        let index = Index::open_in_dir(&dir).map_err(|e| corrupt(e.to_string()))?;
+        tokenizer::register(&index);
+        let (_, fields) = schema();
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: tantivy::TantivyError| corrupt(e.to_string()))?;
+        Ok(SearchIndex {
+            dir,
+            root: root.to_path_buf(),
+            fields,
+            meta,
+            reader,
+        })
+    }
+
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+}
+
+/// What a search may show.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SearchOptions {
+    pub limit: usize,
+    pub symbols: bool,
+    pub code: bool,
+    pub no_tests: bool,
+    pub no_vendor: bool,
+    /// Include symbols of packages outside the checkout (standard library).
+    pub external: bool,
+}
+
+/// Why a symbol matched, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// The name equals the query, letter case included.
+    ExactCase,
+    /// The name equals the query, letter case ignored.
+    Exact,
+    /// The name starts with the query.
+    Prefix,
+    /// Every query word is a word of the name.
+    Name,
+    /// Every query word is a word of the qualified name (package path, receiver, name).
+    Qualified,
+    /// Every query word is in the name, qualified name or doc comment.
+    Doc,
+    /// No words: every symbol the filters allow.
+    Filter,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::ExactCase | Tier::Exact => "exact",
+            Tier::Prefix => "prefix",
+            Tier::Name => "name",
+            Tier::Qualified => "qualified name",
+            Tier::Doc => "doc",
+            Tier::Filter => "filter",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SymbolHit {
+    pub tier: Tier,
+    pub qname: String,
+    pub kind: String,
+    pub package: String,
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    pub signature: String,
+    pub doc: String,
+    pub test: bool,
+    pub vendor: bool,
+    pub external: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CodeHit {
+    pub file: String,
+    pub line: u32,
+    pub text: String,
+    /// The enclosing declaration, if any.
+    pub symbol: Option<String>,
+    /// How many distinct query words the line holds.
+    pub words: usize,
+}
+
+#[derive(Default, Debug)]
+pub struct SearchResult {
+    pub symbols: Vec<SymbolHit>,
+    pub code: Vec<CodeHit>,
+    /// Files whose content changed since indexing (their code hits are left out).
+    pub stale: Vec<String>,
+}
+
+fn term_q(field: Field, s: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, s),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn all_of(qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        qs.into_iter().map(|q| (Occur::Must, q)).collect(),
+    ))
+}
+
+fn any_of(qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+fn regex_q(pattern: &str, field: Field) -> Result<Box<dyn Query>, SearchError> {
+    Ok(Box::new(RegexQuery::from_pattern(pattern, field)?))
+}
+
+impl SearchIndex {
+    /// Filter clauses shared by symbol and code queries.
+    fn filters(
+        &self,
+        q: &ParsedQuery,
+        o: &SearchOptions,
+        what: &str,
+    ) -> Result<Vec<(Occur, Box<dyn Query>)>, SearchError> {
+        let f = &self.fields;
+        let mut v: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, term_q(f.tags, what))];
+        if !q.kinds.is_empty() {
+            let ks: Vec<Box<dyn Query>> = q
+                .kinds
+                .iter()
+                .flat_map(|k| k.kinds())
+                .map(|k| term_q(f.kind, k))
+                .collect();
+            v.push((Occur::Must, any_of(ks)));
+        }
+        if !q.pkgs.is_empty() {
+            let ps = q
+                .pkgs
+                .iter()
+                .map(|p| regex_q(&query::pkg_regex(p), f.pkg))
+                .collect::<Result<Vec<_>, _>>()?;
+            v.push((Occur::Must, any_of(ps)));
+        }
+        if !q.files.is_empty() {
+            let ps = q
+                .files
+                .iter()
+                .map(|p| regex_q(&query::file_regex(p), f.file))
+                .collect::<Result<Vec<_>, _>>()?;
+            v.push((Occur::Must, any_of(ps)));
+        }
+        if o.no_tests {
+            v.push((Occur::MustNot, term_q(f.tags, "test")));
+        }
+        if o.no_vendor {
+            v.push((Occur::MustNot, term_q(f.tags, "vendor")));
+        }
+        if !o.external {
+            v.push((Occur::MustNot, term_q(f.tags, "external")));
+        }
+        Ok(v)
+    }
+
+    /// Ranked search: symbols by tier (see [`Tier`]), then by rank (checkout before
+    /// external, non-test, non-vendor, exported first), package path and qualified name;
+    /// code lines by rank, then BM25, then file and line.
+    pub fn search(&self, q: &ParsedQuery, o: &SearchOptions) -> Result<SearchResult, SearchError> {
+        let mut res = SearchResult::default();
+        if o.symbols {
+            res.symbols = self.search_symbols(q, o)?;
+        }
+        if o.code && !q.words.is_empty() {
+            self.search_code(q, o, &mut res)?;
+        }
+        Ok(res)
+    }
+
+    fn search_symbols(
+        &self,
+        q: &ParsedQuery,
+        o: &SearchOptions,
+    ) -> Result<Vec<SymbolHit>, SearchError> {
+        let f = &self.fields;
+        let searcher = self.searcher();
+        let words = q.terms();
+        let mut tiers: Vec<(Tier, Box<dyn Query>)> = Vec::new();
+        if words.is_empty() {
+            tiers.push((Tier::Filter, Box::new(AllQuery)));
+        } else {
+            // `cache.Resync`, `(*T).Run`, `net/http.Handler`: the name is the last element,
+            // the rest must be words of the qualified name.
+            let joined: String = q.words.concat();
+            let (qual, name) = match joined.rfind(['.', '/']) {
+                Some(i) if i + 1 < joined.len() => (&joined[..i], &joined[i + 1..]),
+                _ => ("", joined.as_str()),
+            };
+            let qual_words = tokenizer::words(qual);
+            let with_qual = |q: Box<dyn Query>| -> Box<dyn Query> {
+                if qual_words.is_empty() {
+                    return q;
+                }
+                let mut v = vec![q];
+                v.extend(qual_words.iter().map(|w| term_q(f.qname, w)));
+                all_of(v)
+            };
+            let lc = name.to_lowercase();
+            if name.chars().any(|c| c.is_uppercase()) {
+                tiers.push((Tier::ExactCase, with_qual(term_q(f.name_raw, name))));
+            }
+            tiers.push((Tier::Exact, with_qual(term_q(f.name_lc, &lc))));
+            tiers.push((
+                Tier::Prefix,
+                with_qual(regex_q(
+                    &format!("{}.+", regex_syntax::escape(&lc)),
+                    f.name_lc,
+                )?),
+            ));
+            let name_words = if qual_words.is_empty() {
+                words.clone()
+            } else {
+                tokenizer::words(name)
+            };
+            if !name_words.is_empty() {
+                tiers.push((
+                    Tier::Name,
+                    with_qual(all_of(
+                        name_words.iter().map(|w| term_q(f.name, w)).collect(),
+                    )),
+                ));
+            }
+            tiers.push((
+                Tier::Qualified,
+                all_of(words.iter().map(|w| term_q(f.qname, w)).collect()),
+            ));
+            tiers.push((
+                Tier::Doc,
+                all_of(
+                    words
+                        .iter()
+                        .map(|w| {
+                            any_of(vec![
+                                term_q(f.name, w),
+                                term_q(f.qname, w),
+                                term_q(f.doc, &tokenizer::stem(w)),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ));
+        }
+        let filters = self.filters(q, o, "sym")?;
+        let mut seen: HashSet<DocAddress> = HashSet::new();
+        let mut out: Vec<(Tier, DocAddress)> = Vec::new();
+        for (tier, tq) in tiers {
+            if out.len() >= o.limit {
+                break;
+            }
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, tq)];
+            clauses.extend(filters.iter().map(|(oc, q)| (*oc, q.box_clone())));
+            let query = BooleanQuery::new(clauses);
+            let need = o.limit - out.len() + seen.len();
+            let top = searcher.search(
+                &query,
+                &TopDocs::with_limit(need).order_by_u64_field("order", tantivy::Order::Asc),
+            )?;
+            for (_, addr) in top {
+                if out.len() >= o.limit {
+                    break;
+                }
+                if seen.insert(addr) {
+                    out.push((tier, addr));
+                }
+            }
+        }
+        let mut hits = Vec::with_capacity(out.len());
+        for (tier, addr) in out {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let s = |fl: Field| {
+                d.get_first(fl)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let n = |fl: Field| d.get_first(fl).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+            // Flags are not stored; the rank fast field holds them.
+            let rank = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("rank")?
+                .first(addr.doc_id)
+                .unwrap_or(0);
+            hits.push(SymbolHit {
+                tier,
+                qname: s(f.qname),
+                kind: s(f.kind),
+                package: s(f.pkg),
+                file: s(f.file),
+                line: n(f.line),
+                col: n(f.col),
+                signature: s(f.sig),
+                doc: s(f.doc),
+                test: rank & 4 != 0,
+                vendor: rank & 2 != 0,
+                external: rank & 8 != 0,
+            });
+        }
+        Ok(hits)
+    }
+
+    fn search_code(
+        &self,
+        q: &ParsedQuery,
+        o: &SearchOptions,
+        res: &mut SearchResult,
+    ) -> Result<(), SearchError> {
+        let f = &self.fields;
+        let searcher = self.searcher();
+        let mut words = q.terms();
+        words.sort();
+        words.dedup();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Must,
+            all_of(words.iter().map(|w| code_term(f.code, w)).collect()),
+        )];
+        clauses.extend(self.filters(q, o, "code")?);
+        let query = BooleanQuery::new(clauses);
+        let collector = TopDocs::with_limit(o.limit.max(1)).tweak_score(
+            move |seg: &tantivy::SegmentReader| {
+                let ff = seg.fast_fields();
+                let rank = ff.u64("rank").ok();
+                let order = ff.u64("order").ok();
+                move |doc: tantivy::DocId, score: tantivy::Score| {
+                    let r = rank.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+                    let o = order.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+                    (std::cmp::Reverse(r), score, std::cmp::Reverse(o))
+                }
+            },
+        );
+        let top = searcher.search(&query, &collector)?;
+        let mut cache: HashMap<String, Option<String>> = HashMap::new();
+        for (_, addr) in top {
+            if res.code.len() >= o.limit {
+                break;
+            }
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let file = d
+                .get_first(f.file)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
+            let n = |fl: Field| d.get_first(fl).and_then(|v| v.as_u64()).unwrap_or(0);
+            let (a, b, hash) = (n(f.line) as u32, n(f.endline) as u32, n(f.hash));
+            let insym = d
+                .get_first(f.insym)
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            let content = cache.entry(file.clone()).or_insert_with(|| {
+                let bytes = std::fs::read(self.root.join(&file)).ok()?;
+                if xxhash_rust::xxh3::xxh3_64(&bytes) != hash {
+                    return None;
+                }
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            });
+            let Some(content) = content else {
+                if !res.stale.contains(&file) {
+                    res.stale.push(file.clone());
+                }
+                continue;
+            };
+            let mut lines: Vec<(usize, u32, &str)> = Vec::new();
+            for (i, l) in content.lines().enumerate().skip((a as usize).saturating_sub(1)) {
+                let ln = i as u32 + 1;
+                if ln > b {
+                    break;
+                }
+                let mut have: Vec<String> = Vec::new();
+                tokenizer::split_words(l, false, |w, _, _| {
+                    if words.iter().any(|x| x == w) && !have.iter().any(|h| h == w) {
+                        have.push(w.to_string());
+                    }
+                });
+                if !have.is_empty() {
+                    lines.push((have.len(), ln, l));
+                }
+            }
+            let best = lines.iter().map(|x| x.0).max().unwrap_or(0);
+            for (cnt, ln, l) in lines.into_iter().filter(|x| x.0 == best).take(3) {
+                if res.code.len() >= o.limit {
+                    break;
+                }
+                res.code.push(CodeHit {
+                    file: file.clone(),
+                    line: ln,
+                    text: l.trim_end_matches('\r').to_string(),
+                    symbol: insym.clone(),
+                    words: cnt,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn code_term(field: Field, w: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, w),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigrams_are_distinct_folded_and_line_local() {
+        let mut seen = vec![0u64; 1 << 18];
+        let mut out = Vec::new();
+        trigrams(b"AbcAbc\nab", &mut seen, &mut out);
+        let t = |s: &[u8]| (s[0] as u32) << 16 | (s[1] as u32) << 8 | s[2] as u32;
+        let mut got = out.clone();
+        got.sort();
+        let mut want = vec![t(b"abc"), t(b"bca"), t(b"cab")];
+        want.sort();
+        assert_eq!(got, want);
+        assert!(seen.iter().all(|&w| w == 0));
+    }
+}
+
+/// Measures [`build_index`] alone: `CODEWALK_SEARCH_BENCH=<generation dir> cargo test --release
+/// --lib search::bench_build -- --nocapture` (skipped when the variable is not set).
+#[cfg(test)]
+mod bench {
+    #[test]
+    fn bench_build() {
+        let Some(gen) = std::env::var_os("CODEWALK_SEARCH_BENCH") else {
+            return;
+        };
+        let gen = std::path::PathBuf::from(gen);
+        let raw = std::fs::read(gen.join("symbols.bin")).unwrap();
+        let symbols: crate::store::Symbols = bincode::deserialize(&raw).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let t = std::time::Instant::now();
+        super::build_index(out.path(), &symbols).unwrap();
+        eprintln!("build_index: {:.2?}", t.elapsed());
+    }
 }

@@ -1,0 +1,443 @@
+//! `grep`: ripgrep's matcher and searcher over the indexed files, with a trigram prefilter.
+//!
+//! The pattern is compiled with `grep-regex` as ripgrep compiles it (line terminator `\n`,
+//! multi-line anchors), and files are searched with `grep-searcher` (binary files: stop at
+//! the first NUL byte), so the lines are those `rg -n -t go PATTERN ROOT` prints for the same
+//! files. The prefilter: the regex's syntax tree gives a boolean formula of literal strings
+//! every match must contain; each string of three bytes or more becomes the AND of its
+//! (ASCII-case-folded) trigrams, looked up in the `tri` field of the file documents. Only the
+//! files that pass are read. Patterns with no usable literal read every file.
+
+use super::{GrepFile, GrepFiles, SearchError, SearchIndex, G_SCAN, G_SYMLINK};
+use crate::store;
+use grep_regex::{RegexMatcher, RegexMatcherBuilder};
+use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkMatch};
+use rayon::prelude::*;
+use regex_syntax::hir::{Class, Hir, HirKind};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrepOptions {
+    /// The pattern is a literal string (`-F`).
+    pub fixed: bool,
+    pub ignore_case: bool,
+    pub no_tests: bool,
+    pub no_vendor: bool,
+    /// Also search files reached through symbolic links (ripgrep's `-L`).
+    pub follow: bool,
+}
+
+/// The lines that matched in one file, in line order.
+pub struct FileMatches {
+    pub file: u32,
+    pub lines: Vec<(u64, Vec<u8>)>,
+}
+
+pub struct GrepResult {
+    pub files: GrepFiles,
+    pub matches: Vec<FileMatches>,
+    /// Files the prefilter let through (or all searchable files without one).
+    pub candidates: usize,
+    pub searchable: usize,
+    /// Files whose bytes changed since indexing (searched as they are now; files that were
+    /// not candidates may have been missed).
+    pub stale: Vec<String>,
+    pub unreadable: Vec<String>,
+}
+
+/// A boolean formula over trigrams that every matching file satisfies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// No constraint: every file.
+    All,
+    /// All of these trigrams.
+    Tris(Vec<u32>),
+    And(Vec<Plan>),
+    Or(Vec<Plan>),
+}
+
+fn tris(lit: &[u8]) -> Plan {
+    if lit.len() < 3 {
+        return Plan::All;
+    }
+    let mut v: Vec<u32> = lit
+        .windows(3)
+        .map(|w| (w[0] as u32) << 16 | (w[1] as u32) << 8 | w[2] as u32)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    Plan::Tris(v)
+}
+
+fn and(v: Vec<Plan>) -> Plan {
+    let mut out = Vec::new();
+    for p in v {
+        match p {
+            Plan::All => {}
+            Plan::And(xs) => out.extend(xs),
+            p => out.push(p),
+        }
+    }
+    match out.len() {
+        0 => Plan::All,
+        1 => out.pop().unwrap_or(Plan::All),
+        _ => Plan::And(out),
+    }
+}
+
+fn or(v: Vec<Plan>) -> Plan {
+    if v.is_empty() || v.contains(&Plan::All) {
+        return Plan::All;
+    }
+    if v.len() == 1 {
+        return v.into_iter().next().unwrap_or(Plan::All);
+    }
+    Plan::Or(v)
+}
+
+fn fold(b: &[u8]) -> Vec<u8> {
+    b.iter().map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// A class that matches exactly one byte after ASCII case folding.
+fn class_byte(c: &Class) -> Option<u8> {
+    let mut byte: Option<u8> = None;
+    let mut take = |lo: u32, hi: u32| -> bool {
+        if hi - lo > 1 || hi > 0x7f {
+            return false;
+        }
+        for x in lo..=hi {
+            let b = (x as u8).to_ascii_lowercase();
+            if byte.is_some_and(|y| y != b) {
+                return false;
+            }
+            byte = Some(b);
+        }
+        true
+    };
+    let ok = match c {
+        Class::Unicode(u) => u.ranges().iter().all(|r| take(r.start() as u32, r.end() as u32)),
+        Class::Bytes(bc) => bc.ranges().iter().all(|r| take(r.start() as u32, r.end() as u32)),
+    };
+    if ok {
+        byte
+    } else {
+        None
+    }
+}
+
+/// (the exact folded string the node matches, if it matches exactly one; its plan).
+fn analyze(h: &Hir) -> (Option<Vec<u8>>, Plan) {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => (Some(Vec::new()), Plan::All),
+        HirKind::Literal(l) => (Some(fold(&l.0)), Plan::All),
+        HirKind::Class(c) => match class_byte(c) {
+            Some(b) => (Some(vec![b]), Plan::All),
+            None => (None, Plan::All),
+        },
+        HirKind::Capture(c) => analyze(&c.sub),
+        HirKind::Repetition(r) => {
+            if r.min == 0 {
+                return (None, Plan::All);
+            }
+            let (exact, plan) = analyze(&r.sub);
+            if r.min == 1 && r.max == Some(1) {
+                return (exact, plan);
+            }
+            match exact {
+                Some(e) => (None, tris(&e)),
+                None => (None, plan),
+            }
+        }
+        HirKind::Concat(xs) => {
+            let mut plans = Vec::new();
+            let mut run: Vec<u8> = Vec::new();
+            let mut whole: Option<Vec<u8>> = Some(Vec::new());
+            for x in xs {
+                let (exact, plan) = analyze(x);
+                match exact {
+                    Some(e) => {
+                        run.extend_from_slice(&e);
+                        if let Some(w) = whole.as_mut() {
+                            w.extend_from_slice(&e);
+                        }
+                    }
+                    None => {
+                        plans.push(tris(&run));
+                        run.clear();
+                        plans.push(plan);
+                        whole = None;
+                    }
+                }
+            }
+            plans.push(tris(&run));
+            (whole, and(plans))
+        }
+        HirKind::Alternation(xs) => {
+            let plans = xs
+                .iter()
+                .map(|x| match analyze(x) {
+                    (Some(e), _) => tris(&e),
+                    (None, p) => p,
+                })
+                .collect();
+            (None, or(plans))
+        }
+    }
+}
+
+/// The prefilter plan of a pattern (as ripgrep would read it).
+pub fn plan(pattern: &str, fixed: bool, ignore_case: bool) -> Plan {
+    let pat = if fixed {
+        regex_syntax::escape(pattern)
+    } else {
+        pattern.to_string()
+    };
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(ignore_case)
+        .multi_line(true)
+        .utf8(false)
+        .build()
+        .parse(&pat);
+    match hir {
+        Ok(h) => match analyze(&h) {
+            (Some(e), _) => tris(&e),
+            (None, p) => p,
+        },
+        Err(_) => Plan::All,
+    }
+}
+
+fn to_query(p: &Plan, field: tantivy::schema::Field) -> Option<Box<dyn Query>> {
+    let term = |t: u32| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_u64(field, t as u64),
+            IndexRecordOption::Basic,
+        ))
+    };
+    match p {
+        Plan::All => None,
+        Plan::Tris(ts) => Some(Box::new(BooleanQuery::new(
+            ts.iter().map(|&t| (Occur::Must, term(t))).collect(),
+        ))),
+        Plan::And(xs) => Some(Box::new(BooleanQuery::new(
+            xs.iter()
+                .filter_map(|x| to_query(x, field))
+                .map(|q| (Occur::Must, q))
+                .collect(),
+        ))),
+        Plan::Or(xs) => {
+            let qs: Option<Vec<Box<dyn Query>>> = xs.iter().map(|x| to_query(x, field)).collect();
+            qs.map(|qs| -> Box<dyn Query> {
+                Box::new(BooleanQuery::new(
+                    qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+                ))
+            })
+        }
+    }
+}
+
+/// Collects the `fid` fast field of every matching document.
+struct FidCollector;
+struct FidSegment {
+    col: tantivy::columnar::Column<u64>,
+    out: Vec<u64>,
+}
+
+impl Collector for FidCollector {
+    type Fruit = Vec<u64>;
+    type Child = FidSegment;
+    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<FidSegment> {
+        Ok(FidSegment {
+            col: seg.fast_fields().u64("fid")?,
+            out: Vec::new(),
+        })
+    }
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+    fn merge_fruits(&self, fruits: Vec<Vec<u64>>) -> tantivy::Result<Vec<u64>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for FidSegment {
+    type Fruit = Vec<u64>;
+    fn collect(&mut self, doc: DocId, _: Score) {
+        if let Some(v) = self.col.first(doc) {
+            self.out.push(v);
+        }
+    }
+    fn harvest(self) -> Vec<u64> {
+        self.out
+    }
+}
+
+/// Builds the matcher as ripgrep does; its error names the position in the pattern.
+pub fn matcher(pattern: &str, o: &GrepOptions) -> Result<RegexMatcher, SearchError> {
+    RegexMatcherBuilder::new()
+        .line_terminator(Some(b'\n'))
+        .multi_line(true)
+        .case_insensitive(o.ignore_case)
+        .fixed_strings(o.fixed)
+        .build(pattern)
+        .map_err(|e| SearchError::Pattern(e.to_string()))
+}
+
+struct Lines<'a>(&'a mut Vec<(u64, Vec<u8>)>);
+
+impl Sink for Lines<'_> {
+    type Error = std::io::Error;
+    fn matched(&mut self, _: &Searcher, m: &SinkMatch<'_>) -> Result<bool, std::io::Error> {
+        let mut ln = m.line_number().unwrap_or(0);
+        for l in m.lines() {
+            let l = l.strip_suffix(b"\n").unwrap_or(l);
+            self.0.push((ln, l.to_vec()));
+            ln += 1;
+        }
+        Ok(true)
+    }
+}
+
+impl SearchIndex {
+    pub fn grep_files(&self) -> Result<GrepFiles, SearchError> {
+        let p = self.dir.join("files.bin");
+        let raw = std::fs::read(&p).map_err(|e| SearchError::Corrupt {
+            dir: self.dir.display().to_string(),
+            what: format!("files.bin: {e}"),
+            root: self.root.display().to_string(),
+        })?;
+        bincode::deserialize(&raw).map_err(|e| SearchError::Corrupt {
+            dir: self.dir.display().to_string(),
+            what: format!("files.bin: {e}"),
+            root: self.root.display().to_string(),
+        })
+    }
+
+    /// Searches every indexed local Go file for `pattern`.
+    pub fn grep(&self, pattern: &str, o: &GrepOptions) -> Result<GrepResult, SearchError> {
+        let m = matcher(pattern, o)?;
+        let files = self.grep_files()?;
+        let wanted = |g: &GrepFile| {
+            g.flags & store::F_EXTERNAL == 0
+                && (o.follow || g.flags & G_SYMLINK == 0)
+                && !(o.no_tests && g.flags & store::F_TEST != 0)
+                && !(o.no_vendor && g.flags & store::F_VENDOR != 0)
+        };
+        let searchable = files.files.iter().filter(|g| wanted(g)).count();
+        let plan = plan(pattern, o.fixed, o.ignore_case);
+        let mut cand: Vec<u32> = match to_query(&plan, self.fields.tri) {
+            None => (0..files.files.len() as u32).collect(),
+            Some(q) => {
+                let mut v: Vec<u32> = self
+                    .searcher()
+                    .search(&*q, &FidCollector)?
+                    .into_iter()
+                    .map(|x| x as u32)
+                    .collect();
+                v.extend(
+                    files
+                        .files
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, g)| g.flags & G_SCAN != 0)
+                        .map(|(i, _)| i as u32),
+                );
+                v
+            }
+        };
+        cand.retain(|&i| files.files.get(i as usize).is_some_and(wanted));
+        cand.sort_by(|&a, &b| files.files[a as usize].rel.cmp(&files.files[b as usize].rel));
+        cand.dedup();
+        let root = std::path::PathBuf::from(&files.root);
+        enum Out {
+            Lines(FileMatches, bool),
+            Unreadable,
+        }
+        let results: Vec<Out> = cand
+            .par_iter()
+            .map_init(
+                || {
+                    SearcherBuilder::new()
+                        .binary_detection(BinaryDetection::quit(b'\x00'))
+                        .line_number(true)
+                        .build()
+                },
+                |searcher, &fi| {
+                    let g = &files.files[fi as usize];
+                    let Ok(bytes) = std::fs::read(root.join(&g.rel)) else {
+                        return Out::Unreadable;
+                    };
+                    let stale =
+                        g.flags & G_SCAN == 0 && xxhash_rust::xxh3::xxh3_64(&bytes) != g.hash;
+                    let mut lines = Vec::new();
+                    let _ = searcher.search_reader(&m, bytes.as_slice(), Lines(&mut lines));
+                    Out::Lines(FileMatches { file: fi, lines }, stale)
+                },
+            )
+            .collect();
+        let mut res = GrepResult {
+            candidates: cand.len(),
+            searchable,
+            matches: Vec::new(),
+            stale: Vec::new(),
+            unreadable: Vec::new(),
+            files: GrepFiles::default(),
+        };
+        for (r, &fi) in results.into_iter().zip(&cand) {
+            match r {
+                Out::Unreadable => res.unreadable.push(files.files[fi as usize].rel.clone()),
+                Out::Lines(fm, stale) => {
+                    if stale {
+                        res.stale.push(files.files[fi as usize].rel.clone());
+                    }
+                    if !fm.lines.is_empty() {
+                        res.matches.push(fm);
+                    }
+                }
+            }
+        }
+        res.files = files;
+        Ok(res)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> u32 {
+        let b = s.as_bytes();
+        (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32
+    }
+
+    #[test]
+    fn literal_plans() {
+        assert_eq!(plan("ab", true, false), Plan::All);
+        assert_eq!(plan("AbCd", true, false), Plan::Tris(vec![t("abc"), t("bcd")]));
+        assert_eq!(plan("a.b(", true, false), Plan::Tris(vec![t("a.b"), t(".b(")]));
+    }
+
+    #[test]
+    fn regex_plans() {
+        assert_eq!(
+            plan(r"func \(.*\) Run\(ctx", false, false),
+            and(vec![tris(b"func ("), tris(b") run(ctx")])
+        );
+        assert_eq!(
+            plan("(foo|barx)baz", false, false),
+            and(vec![or(vec![tris(b"foo"), tris(b"barx")]), tris(b"baz")])
+        );
+        assert_eq!(plan("a.*b", false, false), Plan::All);
+        assert_eq!(plan("(foo)?bar", false, false), tris(b"bar"));
+        assert_eq!(plan(r"\bfoo\b", false, false), tris(b"foo"));
+        assert_eq!(plan("(?:abc)+", false, false), tris(b"abc"));
+        // Case-insensitive: ASCII letters fold to one byte; k and s have non-ASCII folds.
+        assert_eq!(plan("Abc", false, true), tris(b"abc"));
+        assert_eq!(plan("xkyz", false, true), Plan::All);
+        assert_eq!(plan("[", false, false), Plan::All);
+    }
+}

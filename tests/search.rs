@@ -1,0 +1,472 @@
+//! `search` and `grep`: ranking order, filters and bad input on fixtures/search; `grep`
+//! against ripgrep on fixtures, GOSTD and (when indexed) GOPATH_TREE.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+/// Symbol names (module prefix removed) and match tiers of a search.
+fn ranked(index: &Path, args: &[&str]) -> Vec<(String, String)> {
+    let mut a = vec!["search"];
+    a.extend_from_slice(args);
+    a.push("--symbols");
+    let v = query_json(index, &a);
+    v["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"]
+                    .as_str()
+                    .unwrap()
+                    .replace("example.com/shop/", ""),
+                s["match"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn names(index: &Path, args: &[&str]) -> Vec<String> {
+    ranked(index, args).into_iter().map(|x| x.0).collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn ranking_order() {
+    let (_t, _root, ix) = index_fixture("search");
+    // exact (exported, then unexported, then vendored) > prefix > name words > doc.
+    assert_eq!(
+        ranked(&ix, &["resync"]),
+        pairs(&[
+            ("cache.Resync", "exact"),
+            ("cache.resync", "exact"),
+            ("github.com/other/lib.Resync", "exact"),
+            ("cache.ResyncPeriod", "prefix"),
+            ("informer.DefaultResync", "name"),
+            ("cache.TestResync", "name"),
+            ("cache.Controller", "doc"),
+            ("informer.SharedIndexInformer", "doc"),
+        ])
+    );
+    // Case-exact first when the query has capitals; then prefix-free word matches.
+    assert_eq!(
+        ranked(&ix, &["SharedIndexInformer"])[..3],
+        pairs(&[
+            ("informer.SharedIndexInformer", "exact_case"),
+            ("informer.sharedIndexInformer", "exact"),
+            ("informer.NewSharedIndexInformer", "name"),
+        ])[..]
+    );
+    // One word of a camel-case name finds it.
+    assert_eq!(
+        names(&ix, &["informer"])[..5],
+        [
+            "informer.Informer",
+            "informer.informerName",
+            "informer.NewSharedIndexInformer",
+            "informer.SharedIndexInformer",
+            "informer.sharedIndexInformer",
+        ]
+    );
+    assert_eq!(
+        names(&ix, &["shared", "informer"])[..3],
+        [
+            "informer.NewSharedIndexInformer",
+            "informer.SharedIndexInformer",
+            "informer.sharedIndexInformer",
+        ]
+    );
+    // Acronyms and snake_case.
+    assert_eq!(
+        ranked(&ix, &["http", "server"])[0],
+        ("server.HTTPServer".to_string(), "exact".to_string())
+    );
+    assert_eq!(
+        ranked(&ix, &["retry", "count"]),
+        pairs(&[("server.max_retry_count", "name")])
+    );
+    assert_eq!(
+        ranked(&ix, &["max_retry"]),
+        pairs(&[("server.max_retry_count", "prefix")])
+    );
+    // A qualified query: the package must match.
+    assert_eq!(
+        ranked(&ix, &["cache.Resync"])[..2],
+        pairs(&[("cache.Resync", "exact_case"), ("cache.resync", "exact")])[..]
+    );
+    assert_eq!(
+        ranked(&ix, &["(*sharedIndexInformer).Run"])[0],
+        (
+            "(*informer.sharedIndexInformer).Run".to_string(),
+            "exact_case".to_string()
+        )
+    );
+    // Doc comments are stemmed: "resyncs" in a doc matches "resync".
+    assert!(names(&ix, &["listeners"]).contains(&"informer.SharedIndexInformer".to_string()));
+}
+
+#[test]
+fn filters() {
+    let (_t, _root, ix) = index_fixture("search");
+    assert_eq!(
+        names(&ix, &["kind:interface"]),
+        ["informer.Informer", "informer.SharedIndexInformer"]
+    );
+    assert_eq!(
+        names(&ix, &["informer", "kind:method"]),
+        [
+            "(*informer.sharedIndexInformer).AddIndexers",
+            "(*informer.sharedIndexInformer).Run"
+        ]
+    );
+    assert_eq!(
+        names(&ix, &["server", "kind:type"]),
+        ["server.HTTPServer"]
+    );
+    let cache = [
+        "cache.Resync",
+        "cache.resync",
+        "cache.ResyncPeriod",
+        "cache.TestResync",
+        "cache.Controller",
+    ];
+    assert_eq!(names(&ix, &["resync", "pkg:example.com/shop/cache"]), cache);
+    assert_eq!(names(&ix, &["resync", "pkg:example.com/.../cache"]), cache);
+    assert_eq!(names(&ix, &["resync", "pkg:example.com/shop/..."])[..2], cache[..2]);
+    assert!(names(&ix, &["resync", "pkg:example.com/sho"]).is_empty());
+    assert_eq!(names(&ix, &["resync", "file:*_test.go"]), ["cache.TestResync"]);
+    assert_eq!(
+        names(&ix, &["resync", "file:informer"]),
+        ["informer.DefaultResync", "informer.SharedIndexInformer"]
+    );
+    assert_eq!(
+        names(&ix, &["resync", "file:cache/resync.go", "kind:func"]),
+        ["cache.Resync", "cache.resync", "cache.ResyncPeriod"]
+    );
+    assert_eq!(
+        names(&ix, &["--no-tests", "--no-vendor", "resync"]),
+        [
+            "cache.Resync",
+            "cache.resync",
+            "cache.ResyncPeriod",
+            "informer.DefaultResync",
+            "cache.Controller",
+            "informer.SharedIndexInformer",
+        ]
+    );
+    assert_eq!(
+        names(&ix, &["resync", "--limit", "2"]),
+        ["cache.Resync", "cache.resync"]
+    );
+}
+
+#[test]
+fn code_lines() {
+    let (_t, _root, ix) = index_fixture("search");
+    let v = query_json(&ix, &["search", "resyncCh", "--code"]);
+    assert!(v["symbols"].as_array().unwrap().is_empty());
+    let code: Vec<String> = v["code"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{}:{} [{}]",
+                c["file"].as_str().unwrap(),
+                c["line"],
+                c["text"].as_str().unwrap(),
+                c["symbol"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    // `resyncCh` is the words resync + ch: lines with both.
+    assert_eq!(
+        code,
+        [
+            "informer/informer.go:29:\tresyncCh := make(chan int) [(*example.com/shop/informer.sharedIndexInformer).Run]",
+            "informer/informer.go:32:\tclose(resyncCh) [(*example.com/shop/informer.sharedIndexInformer).Run]",
+        ]
+    );
+    // A string in a generated table is found by its words; tests and vendor go last.
+    let out = query(&ix, &["search", "content", "type", "--code"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "internal/gen/table.go:6:\t\"Content-Type\",",
+            "server/http.go:12:\tw.Header().Set(\"Content-Type\", \"text/plain\")",
+        ]
+    );
+    let out = query(&ix, &["--no-vendor", "--no-tests", "search", "resync", "--code"]);
+    assert!(!out.contains("vendor/") && !out.contains("_test.go"), "{out}");
+    let out = query(&ix, &["search", "resync", "--code", "--limit", "3"]);
+    assert_eq!(out.lines().count(), 3);
+}
+
+#[test]
+fn text_output() {
+    let (_t, _root, ix) = index_fixture("search");
+    let out = query(&ix, &["search", "ProcessNextItem"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "cache/resync.go:22  method  (*example.com/shop/cache.Controller).ProcessNextItem",
+            "    func (c *Controller) ProcessNextItem() bool",
+            "    // ProcessNextItem pops one key from the queue.",
+        ]
+    );
+    assert!(lines.contains(&"code:"), "{out}");
+}
+
+fn run_ix(ix: &Path, args: &[&str]) -> std::process::Output {
+    let mut full = vec!["--index-dir", ix.to_str().unwrap()];
+    full.extend_from_slice(args);
+    run_in(Path::new("/"), &full)
+}
+
+#[test]
+fn bad_input() {
+    let (_t, _root, ix) = index_fixture("search");
+    let out = run_ix(&ix, &["search"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty query") && err.contains("Usage: codewalk search"), "{err}");
+
+    let out = run_ix(&ix, &["search", "resync", "kind:funk"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown kind 'funk'"), "{err}");
+    assert!(err.contains("  resync kind:funk\n                ^"), "{err}");
+
+    let out = run_ix(&ix, &["search", "\"shared", "informer"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unterminated quote"));
+
+    let out = run_ix(&ix, &["grep", "func (x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unclosed group") && err.contains('^'), "{err}");
+
+    // An index without a search index (older codewalk): say how to fix it.
+    let cur = std::fs::read_to_string(ix.join("CURRENT")).unwrap();
+    std::fs::remove_dir_all(ix.join(cur.trim()).join("search")).unwrap();
+    for args in [&["search", "resync"][..], &["grep", "resync"][..]] {
+        let out = run_ix(&ix, args);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("re-run `codewalk index"), "{err}");
+    }
+}
+
+#[test]
+fn stale_file_is_reported() {
+    let (_t, root, ix) = index_fixture("search");
+    std::fs::write(
+        root.join("cache/resync.go"),
+        "package cache\n\nfunc Resync() {} // changed\n",
+    )
+    .unwrap();
+    let out = run_ix(&ix, &["grep", "-F", "changed"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}/cache/resync.go:3:func Resync() {{}} // changed\n", root.display())
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("changed since it was indexed"));
+}
+
+// ---- grep against ripgrep ----
+
+fn have_rg() -> bool {
+    Command::new("rg").arg("--version").output().is_ok()
+}
+
+/// ripgrep on the same files: `rg -n -t go`, with codewalk's ignore rules (.gitignore honoured
+/// outside git repositories, no .ignore files, no global excludes), run in `root`.
+fn rg_lines(root: &Path, extra: &[&str], pattern: &str) -> Vec<String> {
+    let out = Command::new("rg")
+        .args(["-n", "-t", "go", "--no-require-git", "--no-ignore-dot", "--no-ignore-global"])
+        .args(extra)
+        .arg("-e")
+        .arg(pattern)
+        .current_dir(root)
+        .output()
+        .expect("run rg");
+    assert!(out.status.code() != Some(2), "rg failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+fn cw_lines(root: &Path, ix: &Path, extra: &[&str], pattern: &str) -> Vec<String> {
+    let mut args = vec!["--index-dir", ix.to_str().unwrap(), "grep"];
+    args.extend_from_slice(extra);
+    args.push(pattern);
+    let out = run_in(root, &args);
+    assert!(
+        out.status.code() != Some(2),
+        "codewalk grep failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+fn compare(root: &Path, ix: &Path, literals: &[&str], regexes: &[&str]) {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (pat, fixed) in literals
+        .iter()
+        .map(|p| (*p, true))
+        .chain(regexes.iter().map(|p| (*p, false)))
+    {
+        let extra: &[&str] = if fixed { &["-F"] } else { &[] };
+        let want = rg_lines(root, extra, pat);
+        let got = cw_lines(root, ix, extra, pat);
+        total += want.len();
+        if want != got {
+            let missing: Vec<_> = want.iter().filter(|l| !got.contains(l)).take(3).collect();
+            let extra: Vec<_> = got.iter().filter(|l| !want.contains(l)).take(3).collect();
+            failures.push(format!(
+                "{pat:?}: rg {} lines, codewalk {}; missing {missing:?}; extra {extra:?}",
+                want.len(),
+                got.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "grep differs from rg:\n{}", failures.join("\n"));
+    assert!(total > 0);
+}
+
+#[test]
+fn grep_equals_rg_on_fixture() {
+    if !have_rg() {
+        eprintln!("note: rg not installed; skipped");
+        return;
+    }
+    let (_t, root, ix) = index_fixture("search");
+    compare(
+        &root,
+        &ix,
+        &["resync", "Resync", "Content-Type", "\"", "(", "return", "TODO(shop)", "zzzz"],
+        &[r"func \(.*\) Run\(", r"^func \w+\(", r"(?i)RESYNC", "(Resync|Informer)\\(", "a", ""],
+    );
+}
+
+const STD_LITERALS: &[&str] = &[
+    "func (srv *Server) Serve",
+    "ErrUnexpectedEOF",
+    "TODO(",
+    "net/http: ",
+    "http2ErrCodeProtocol",
+    "Content-Type",
+    "panic(\"unreachable\")",
+    "sync.Once",
+    "os.Getenv(",
+    "0xdeadbeef",
+    ":= range",
+    "if err != nil {",
+    "t.Fatalf(",
+    "utf8.RuneError",
+    "unsafe.Pointer(",
+    "go:linkname",
+    "runtime.GC()",
+    "bytes.Buffer",
+    "strings.Builder",
+    "reflect.ValueOf(",
+    "atomic.LoadUint32",
+    "syscall.EINVAL",
+    "errors.New(\"",
+    "//go:build",
+    "ab",
+    "é",
+    "\t\t\treturn nil",
+    "interface{}",
+    "func init() {",
+    "x509.",
+];
+
+#[test]
+fn grep_equals_rg_on_gostd() {
+    if !have_rg() {
+        eprintln!("note: rg not installed; skipped");
+        return;
+    }
+    let Some(ix) = std_index() else { return };
+    compare(
+        Path::new(GOSTD),
+        &ix,
+        STD_LITERALS,
+        &[
+            r"func \(.*\) Run\(ctx",
+            r"^package \w+_test$",
+            r"(?i)deadbeef",
+            r"[Ee]rr[A-Z]\w+ = errors\.New",
+        ],
+    );
+}
+
+const GOPATH_TREE: &str = "/usr/share/gocode/src";
+
+const GOPATH_LITERALS: &[&str] = &[
+    "ContainerStart",
+    "errdefs.InvalidParameter",
+    "TODO(",
+    "context.Background()",
+    "grpc.Dial(",
+    "github.com/containerd/containerd/snapshots",
+    "raftpb.MsgApp",
+    "Content-Type",
+    "os.Getenv(",
+    "0xdeadbeef",
+    "func (s *Server)",
+    ":= range",
+    "if err != nil {",
+    "proto.Marshal",
+    "sync.RWMutex",
+    "t.Fatalf(",
+    "\"fmt\"",
+    "fmt.Errorf(\"%w",
+    "defer cancel()",
+    "json:\"name,omitempty\"",
+    "interface{}",
+    "NewClient",
+    "x509.Certificate",
+    "time.Sleep(",
+    "ctx.Done()",
+    "http.StatusOK",
+    "atomic.AddInt64",
+    "Deprecated:",
+    "//go:build",
+    "errors.Is(",
+];
+
+/// GOPATH_TREE: an index is too slow to build inside a test run; this runs when
+/// CODEWALK_GOPATH_INDEX names one (`codewalk index /usr/share/gocode/src --index-dir DIR`).
+#[test]
+fn grep_equals_rg_on_gopath_tree() {
+    let Some(ix) = std::env::var_os("CODEWALK_GOPATH_INDEX") else {
+        eprintln!("note: CODEWALK_GOPATH_INDEX not set; skipped");
+        return;
+    };
+    if !have_rg() || !Path::new(GOPATH_TREE).is_dir() {
+        eprintln!("note: rg or {GOPATH_TREE} missing; skipped");
+        return;
+    }
+    compare(Path::new(GOPATH_TREE), Path::new(&ix), GOPATH_LITERALS, &[]);
+}
