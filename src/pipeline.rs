@@ -129,7 +129,9 @@ fn parse_discovery(
             };
             let hash = xxhash_rust::xxh3::xxh3_64(&src);
             let facts = match syntax::parse(parser, &src) {
-                Some(tree) => facts::extract(qs, &tree, &src, ExtractOptions { bodies: false }),
+                // Bodies are lowered now (external packages need declarations only), so
+                // call resolution does not parse every file a second time.
+                Some(tree) => facts::extract(qs, &tree, &src, ExtractOptions { bodies: !external }),
                 None => FileFacts::default(),
             };
             progress.fetch_add(1, Ordering::Relaxed);

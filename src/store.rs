@@ -32,6 +32,9 @@ pub const F_TEST: u8 = 1;
 pub const F_VENDOR: u8 = 2;
 pub const F_EXTERNAL: u8 = 4;
 pub const F_IGNORED: u8 = 8;
+/// No common configuration (linux, darwin, windows on amd64) builds the file: its
+/// declarations exist only for special tags or old Go versions (`boringcrypto`, `!go1.18`).
+pub const F_NOBUILD: u8 = 16;
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Manifest {

@@ -179,8 +179,12 @@ fn hop_text(ix: &Index, e: &Edge, callee_side: bool) -> String {
         via.push_str(" defer");
     }
     let at = if e.file == NONE || e.via == Via::Dispatch {
-        let target = if callee_side { e.callee } else { e.caller };
-        format!("(implementation at {})", ix.location(target))
+        // Dispatch edges have no call site: show where the other end is declared.
+        if callee_side {
+            format!("(implementation at {})", ix.location(e.callee))
+        } else {
+            format!("(interface method at {})", ix.location(e.caller))
+        }
     } else {
         format!("{}:{}", site_file(ix, e), e.line)
     };

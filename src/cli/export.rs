@@ -10,6 +10,10 @@ use serde::Serialize;
 pub struct ExportArgs {
     /// `implementations` or `calls`.
     pub what: String,
+    /// Include declarations from files no common build (linux/darwin/windows, amd64)
+    /// compiles, such as `boringcrypto` or `!go1.18` variants.
+    #[arg(long)]
+    pub all_builds: bool,
 }
 
 pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
@@ -34,6 +38,10 @@ pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 .impls
                 .iter()
                 .filter(|i| ix.allowed(i.ty, &ctx.filter) && ix.allowed(i.iface, &ctx.filter))
+                .filter(|i| {
+                    a.all_builds
+                        || (ix.pkg_flags(i.ty) | ix.pkg_flags(i.iface)) & store::F_NOBUILD == 0
+                })
                 .map(|i| {
                     let (file, line) = loc(i.ty);
                     I {

@@ -394,6 +394,8 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
         }
     }
     d.groups = groups.names;
+    // Edges in node order (the node order is breadth first from the root).
+    d.edges.sort_by_key(|e| (e.from, e.to));
     if sub.cut > 0 {
         d.note = Some(format!(
             "{} more functions not shown (--max-nodes {})",

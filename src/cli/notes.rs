@@ -74,6 +74,12 @@ pub enum TrailCmd {
         #[arg(long)]
         trail: Option<String>,
     },
+    /// Remove step N from the current trail (its note, if it has text, stays as a plain note).
+    Drop {
+        step: usize,
+        #[arg(long)]
+        trail: Option<String>,
+    },
     /// Show a trail's steps and how each is reached from the previous one.
     Show { trail: Option<String> },
     /// List trails (`*` marks the current one).
@@ -529,6 +535,36 @@ pub fn trail(ctx: &Ctx, a: TrailArgs) -> Result<()> {
                 ),
                 None => {}
             }
+            Ok(())
+        }
+        TrailCmd::Drop { step, trail } => {
+            let (_ix, store) = open_ro(ctx, &a.notes)?;
+            let slug = write(&store, |d| {
+                let slug = pick(d, trail.as_deref())?.slug.clone();
+                let t = d.trail_mut(&slug).expect("picked");
+                if step == 0 || step > t.steps.len() {
+                    return Err(super::exit(
+                        2,
+                        format!("{slug} has {} steps; no step {step}", t.steps.len()),
+                    ));
+                }
+                let st = t.steps.remove(step - 1);
+                // The next step's stored link was from the dropped one: it no longer holds.
+                if let Some(next) = t.steps.get_mut(step - 1) {
+                    next.link = None;
+                }
+                let keep = d.note(st.note).is_some_and(|n| !n.text.is_empty());
+                if keep {
+                    d.note_mut(st.note).expect("exists").trail = None;
+                } else {
+                    d.notes.retain(|n| n.id != st.note);
+                }
+                Ok(slug)
+            })?;
+            if ctx.json {
+                return crate::render::json(&serde_json::json!({"trail": slug, "dropped": step}));
+            }
+            println!("step {step} dropped from {slug}");
             Ok(())
         }
         TrailCmd::Show { trail } => {

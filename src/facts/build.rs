@@ -12,16 +12,53 @@ const GOARCH: &[&str] = &[
     "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm",
 ];
 
-fn tag_true(tag: &str) -> bool {
+/// A build configuration: operating system and architecture, with cgo, gc and any go1.x.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    pub goos: &'static str,
+    pub goarch: &'static str,
+}
+
+pub const DEFAULT: Config = Config {
+    goos: "linux",
+    goarch: "amd64",
+};
+
+/// The configurations whose union codewalk calls "built": a declaration only in files none of
+/// them builds (e.g. `boringcrypto`, `ignore`, an old `!go1.18` variant) is labelled as such.
+pub const COMMON: &[Config] = &[
+    DEFAULT,
+    Config {
+        goos: "darwin",
+        goarch: "amd64",
+    },
+    Config {
+        goos: "windows",
+        goarch: "amd64",
+    },
+];
+
+fn tag_true(tag: &str, c: Config) -> bool {
     match tag {
-        "linux" | "amd64" | "unix" | "cgo" | "gc" => true,
+        "cgo" | "gc" => true,
+        "unix" => c.goos != "windows" && c.goos != "plan9",
         t if t.starts_with("go1.") => true,
-        _ => false,
+        t => t == c.goos || t == c.goarch,
     }
 }
 
 /// Whether a file is part of the default build (linux/amd64).
 pub fn matches_default(rel: &str, build: Option<&str>) -> bool {
+    matches(rel, build, DEFAULT)
+}
+
+/// Whether any of the common configurations builds the file.
+pub fn matches_common(rel: &str, build: Option<&str>) -> bool {
+    COMMON.iter().any(|&c| matches(rel, build, c))
+}
+
+/// Whether a file is part of the build for configuration `c`.
+pub fn matches(rel: &str, build: Option<&str>, c: Config) -> bool {
     let file = rel.rsplit('/').next().unwrap_or(rel);
     let stem = file.trim_end_matches(".go").trim_end_matches("_test");
     let parts: Vec<&str> = stem.split('_').collect();
@@ -29,26 +66,30 @@ pub fn matches_default(rel: &str, build: Option<&str>) -> bool {
         let last = parts[parts.len() - 1];
         let prev = parts[parts.len() - 2];
         if GOARCH.contains(&last) {
-            if last != "amd64" {
+            if last != c.goarch {
                 return false;
             }
-            if parts.len() >= 3 && GOOS.contains(&prev) && prev != "linux" {
+            if parts.len() >= 3 && GOOS.contains(&prev) && prev != c.goos {
                 return false;
             }
-        } else if GOOS.contains(&last) && last != "linux" {
+        } else if GOOS.contains(&last) && last != c.goos && !(last == "unix" && c.goos != "windows") {
             return false;
         }
     }
     match build {
-        Some(expr) => eval(expr).unwrap_or(true),
+        Some(expr) => eval_in(expr, c).unwrap_or(true),
         None => true,
     }
 }
 
-/// Evaluates a build expression; None when it cannot be parsed.
+/// Evaluates a build expression for the default configuration; None when it cannot be parsed.
 pub fn eval(expr: &str) -> Option<bool> {
+    eval_in(expr, DEFAULT)
+}
+
+pub fn eval_in(expr: &str, c: Config) -> Option<bool> {
     let toks = tokenize(expr);
-    let mut p = Parser { toks, i: 0 };
+    let mut p = Parser { toks, i: 0, c };
     let v = p.or()?;
     (p.i == p.toks.len()).then_some(v)
 }
@@ -91,6 +132,7 @@ fn tokenize(s: &str) -> Vec<String> {
 struct Parser {
     toks: Vec<String>,
     i: usize,
+    c: Config,
 }
 
 impl Parser {
@@ -132,7 +174,7 @@ impl Parser {
             }
             ")" | "&&" | "||" => None,
             t => {
-                let v = tag_true(t);
+                let v = tag_true(t, self.c);
                 self.i += 1;
                 Some(v)
             }
@@ -166,5 +208,8 @@ mod tests {
         assert!(matches_default("x/my_test.go", None));
         assert!(!matches_default("x/file_windows_test.go", None));
         assert!(matches_default("x/linux.go", None));
+        assert!(matches_common("os/file_windows.go", None));
+        assert!(!matches_common("x/boring.go", Some("boringcrypto && linux")));
+        assert!(!matches_common("x/old.go", Some("!go1.18")));
     }
 }

@@ -16,10 +16,12 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
     let lower = Lower {
         src,
         bodies: opts.bodies,
+        depth: std::cell::Cell::new(0),
     };
     let root = tree.root_node();
     let mut facts = FileFacts {
         lines: root.end_position().row as u32 + 1,
+        has_bodies: opts.bodies,
         ..FileFacts::default()
     };
     if root.has_error() {
@@ -149,7 +151,7 @@ fn doc_comment(lower: &Lower, n: Node) -> String {
         if c.kind() != "comment" || c.end_position().row + 1 != next_row {
             break;
         }
-        lines.push(lower.text(c));
+        lines.push(lower.lossy(c));
         next_row = c.start_position().row;
         cur = c.prev_sibling();
     }
@@ -157,6 +159,7 @@ fn doc_comment(lower: &Lower, n: Node) -> String {
     lines
         .iter()
         .map(|l| {
+            let l = l.trim_end_matches(['\r', '\n']);
             let l = l.strip_prefix("//").unwrap_or(l);
             l.strip_prefix(' ').unwrap_or(l)
         })

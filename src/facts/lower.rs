@@ -12,7 +12,13 @@ pub struct Lower<'a> {
     pub src: &'a [u8],
     /// Bodies of function literals and declarations are lowered only when set.
     pub bodies: bool,
+    /// Current nesting of expressions and statements being lowered.
+    pub depth: std::cell::Cell<u32>,
 }
+
+/// Deeper nesting than this (generated code, hostile input) lowers to `Other`/`Unknown`:
+/// recursion stays bounded and the file keeps its other facts.
+pub const MAX_DEPTH: u32 = 400;
 
 fn pos(n: Node) -> Pos {
     let p = n.start_position();
@@ -31,6 +37,24 @@ impl<'a> Lower<'a> {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
     }
 
+    /// Text with invalid UTF-8 replaced (for doc comments and signatures).
+    pub fn lossy(&self, n: Node) -> std::borrow::Cow<'a, str> {
+        String::from_utf8_lossy(&self.src[n.byte_range()])
+    }
+
+    fn enter(&self) -> bool {
+        let d = self.depth.get();
+        if d >= MAX_DEPTH {
+            return false;
+        }
+        self.depth.set(d + 1);
+        true
+    }
+
+    fn leave(&self) {
+        self.depth.set(self.depth.get().saturating_sub(1));
+    }
+
     fn named_children<'t>(&self, n: Node<'t>) -> Vec<Node<'t>> {
         let mut c = n.walk();
         n.named_children(&mut c)
@@ -41,6 +65,15 @@ impl<'a> Lower<'a> {
     // ---- types -------------------------------------------------------------------------
 
     pub fn type_expr(&self, n: Node) -> TypeExpr {
+        if !self.enter() {
+            return TypeExpr::Unknown;
+        }
+        let t = self.type_expr_inner(n);
+        self.leave();
+        t
+    }
+
+    fn type_expr_inner(&self, n: Node) -> TypeExpr {
         match n.kind() {
             "type_identifier" | "identifier" => TypeExpr::Name(self.text(n).to_string()),
             "qualified_type" => {
@@ -325,6 +358,15 @@ impl<'a> Lower<'a> {
     }
 
     pub fn expr(&self, n: Node) -> Expr {
+        if !self.enter() {
+            return Expr::Other;
+        }
+        let e = self.expr_inner(n);
+        self.leave();
+        e
+    }
+
+    fn expr_inner(&self, n: Node) -> Expr {
         match n.kind() {
             "identifier" => Expr::Ident(self.text(n).to_string(), pos(n)),
             "true" | "false" => Expr::Lit(LitKind::Bool),
@@ -591,6 +633,15 @@ impl<'a> Lower<'a> {
     }
 
     pub fn stmt(&self, n: Node) -> Stmt {
+        if !self.enter() {
+            return Stmt::Other;
+        }
+        let st = self.stmt_inner(n);
+        self.leave();
+        st
+    }
+
+    fn stmt_inner(&self, n: Node) -> Stmt {
         match n.kind() {
             "expression_statement" => Stmt::Expr(
                 self.named_children(n)

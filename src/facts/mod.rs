@@ -32,6 +32,8 @@ pub struct FileFacts {
     /// Line of the first syntax error, for diagnostics.
     pub first_error_line: Option<u32>,
     pub lines: u32,
+    /// Function bodies were lowered (`ExtractOptions::bodies`).
+    pub has_bodies: bool,
 }
 
 #[derive(Clone, Debug)]

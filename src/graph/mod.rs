@@ -35,6 +35,9 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
         if f.input.external {
             flags |= store::F_EXTERNAL;
         }
+        if !crate::facts::build::matches_common(&f.input.rel, f.input.facts.build.as_deref()) {
+            flags |= store::F_NOBUILD;
+        }
         files.push(FileRec {
             rel: f.input.rel.clone(),
             pkg: f.pkg,

@@ -60,8 +60,11 @@ fn normalize(src: &str, name: &str) -> String {
     let b: Vec<char> = src.chars().collect();
     let mut i = 0;
     let mut space = false;
-    let push_space = |out: &mut String, space: &mut bool| {
-        if *space && !out.is_empty() {
+    // Whitespace matters only between two words (`return x`), not around punctuation, so a
+    // gofmt reflow or `f( x )` gives the same fingerprint.
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let push_space = |out: &mut String, space: &mut bool, next: char| {
+        if *space && out.chars().next_back().is_some_and(word) && word(next) {
             out.push(' ');
         }
         *space = false;
@@ -90,7 +93,7 @@ fn normalize(src: &str, name: &str) -> String {
             continue;
         }
         if c == '"' || c == '`' || c == '\'' {
-            push_space(&mut out, &mut space);
+            push_space(&mut out, &mut space, c);
             let q = c;
             out.push(c);
             i += 1;
@@ -108,8 +111,8 @@ fn normalize(src: &str, name: &str) -> String {
             }
             continue;
         }
-        if c.is_alphanumeric() || c == '_' {
-            push_space(&mut out, &mut space);
+        if word(c) {
+            push_space(&mut out, &mut space, c);
             let start = i;
             while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_') {
                 i += 1;
@@ -122,7 +125,7 @@ fn normalize(src: &str, name: &str) -> String {
             }
             continue;
         }
-        push_space(&mut out, &mut space);
+        push_space(&mut out, &mut space, c);
         out.push(c);
         i += 1;
     }
@@ -195,7 +198,7 @@ mod tests {
     #[test]
     fn fingerprint_ignores_layout_comments_and_name() {
         let a = "func Foo(x int) int {\n\treturn x + 1 // add\n}";
-        let b = "func   Bar(x int) int { /* c */ return x +\n 1 }";
+        let b = "func   Bar( x int ) int { /* c */ return x+\n 1 }";
         assert_eq!(fingerprint(a, "Foo"), fingerprint(b, "Bar"));
         let c = "func Foo(x int) int {\n\treturn x + 2\n}";
         assert_ne!(fingerprint(a, "Foo"), fingerprint(c, "Foo"));

@@ -162,13 +162,20 @@ fn link_for(opts: &Options, file: &str, line: u32) -> String {
 
 /// A few lines of the declaration: its head, and the lines around `call_line` (the call that
 /// leads to the next step) when that is further down, then the closing line.
-fn excerpt(ix: &Index, id: u32, call_line: Option<u32>) -> Option<Excerpt> {
+fn excerpt(ix: &Index, id: u32, call_line: Option<u32>, next_step: usize) -> Option<Excerpt> {
     let src = ix.source(id).ok()?;
     let start = ix.sym(id).start_line;
     let all: Vec<(u32, String)> = src
         .lines()
         .enumerate()
-        .map(|(i, l)| (start + i as u32, l.trim_end().to_string()))
+        .map(|(i, l)| {
+            let ln = start + i as u32;
+            let mut l = l.trim_end().to_string();
+            if Some(ln) == call_line {
+                let _ = write!(l, " // → step {next_step}");
+            }
+            (ln, l)
+        })
         .collect();
     let n = all.len();
     let mut keep = vec![false; n];
@@ -308,7 +315,7 @@ pub fn article(ix: Option<&Index>, data: &Data, trail: &Trail, opts: &Options) -
                 .and_then(|l| l.calls.first())
                 .filter(|h| h.from_id == Some(id))
                 .and_then(|h| h.site_line);
-            steps[i].excerpt = excerpt(ix, id, call_line);
+            steps[i].excerpt = excerpt(ix, id, call_line, i + 2);
         }
     }
     let mermaid = mermaid(ix, &steps);
@@ -366,17 +373,27 @@ fn mermaid(ix: Option<&Index>, steps: &[StepOut]) -> String {
         }
     };
     let mut prev: Option<String> = None;
-    for s in steps {
+    for (k, s) in steps.iter().enumerate() {
+        // Steps are one node each; the calls between two steps get their own nodes, so an
+        // interface method crossed twice (`(Handler).ServeHTTP`) does not draw a false cycle.
+        let prev_sym = k.checked_sub(1).map(|p| steps[p].symbol.as_str());
+        let key = |q: &str| -> String {
+            if q == s.symbol || Some(q) == prev_sym {
+                q.to_string()
+            } else {
+                format!("{}:{q}", s.n)
+            }
+        };
         if let Some(l) = &s.from_previous {
             for h in &l.calls {
-                let from = node(&h.from, short_of(&h.from, h.from_id), false, &mut decl);
+                let from = node(&key(&h.from), short_of(&h.from, h.from_id), false, &mut decl);
                 let to_is_step = h.to == s.symbol;
                 let label = if to_is_step {
                     format!("{}. {}", s.n, s.short)
                 } else {
                     short_of(&h.to, h.to_id)
                 };
-                let to = node(&h.to, label, to_is_step, &mut decl);
+                let to = node(&key(&h.to), label, to_is_step, &mut decl);
                 let via = shown_via(&h.via);
                 let lab = if via.is_empty() {
                     String::new()
@@ -505,9 +522,13 @@ pub fn markdown(a: &Article) -> String {
 }
 
 /// The root as shown in an article: no absolute home paths in published text.
+/// (`/usr/share/go-1.19/src` → `go-1.19/src`, `/home/me/kubernetes` → `kubernetes`).
 fn display_root(root: &str) -> String {
-    std::path::Path::new(root)
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| root.to_string())
+    let p = std::path::Path::new(root);
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().to_string());
+    match (name(p), p.parent().and_then(name)) {
+        (Some(n), Some(parent)) if n == "src" => format!("{parent}/{n}"),
+        (Some(n), _) => n,
+        _ => root.to_string(),
+    }
 }

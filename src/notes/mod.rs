@@ -171,9 +171,11 @@ impl Data {
             } else if !base.ends_with('-') && !base.is_empty() {
                 base.push('-');
             }
-            if base.len() >= 48 {
-                break;
-            }
+        }
+        // At most 48 characters, cut at a word boundary.
+        if base.len() > 48 {
+            let cut = base[..48].rfind('-').unwrap_or(48);
+            base.truncate(cut);
         }
         let base = base.trim_end_matches('-').to_string();
         let base = if base.is_empty() { "trail".into() } else { base };
@@ -412,6 +414,13 @@ impl Attached {
                 notes: Vec::new(),
                 warning: Some(format!("notes not shown: {e:#}")),
             },
+        }
+    }
+
+    /// Prints the load warning, if any, to stderr.
+    pub fn warn(&self) {
+        if let Some(w) = &self.warning {
+            eprintln!("codewalk: warning: {w}");
         }
     }
 

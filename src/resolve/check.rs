@@ -111,6 +111,10 @@ pub fn resolve_all(
         .map_init(
             || (syntax::new_parser(), Overlay::new(&m.types), HashMap::new()),
             |(parser, overlay, var_cache), f| {
+                let facts = &m.files[f as usize].input.facts;
+                if facts.has_bodies {
+                    return check_file(m, all, f, facts, &item_syms[f as usize], overlay, var_cache);
+                }
                 let src = std::fs::read(&meta[f as usize].abs).unwrap_or_default();
                 if xxhash_rust::xxh3::xxh3_64(&src) != meta[f as usize].hash {
                     return FileCalls {

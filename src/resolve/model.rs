@@ -825,8 +825,16 @@ impl Model {
                                 }
                             }
                         }
-                        // Embedding a non-interface type makes this a constraint.
-                        None => info.typeset = true,
+                        // Embedding a known non-interface type makes this a constraint; an
+                        // embedded type of a package that is not indexed is left out (as
+                        // go/types does with an invalid embedded type).
+                        None => {
+                            let unknown = t == INVALID
+                                || matches!(self.types.get(t), Ty::Named(n) if self.named[*n as usize].sym == NONE);
+                            if !unknown {
+                                info.typeset = true;
+                            }
+                        }
                     }
                 }
                 IfaceElem::TypeSet => info.typeset = true,

@@ -418,7 +418,8 @@ mod tests {
     fn literal_plans() {
         assert_eq!(plan("ab", true, false), Plan::All);
         assert_eq!(plan("AbCd", true, false), Plan::Tris(vec![t("abc"), t("bcd")]));
-        assert_eq!(plan("a.b(", true, false), Plan::Tris(vec![t("a.b"), t(".b(")]));
+        assert_eq!(plan("a.b(", true, false), tris(b"a.b("));
+        assert_eq!(tris(b"a.b("), Plan::Tris(vec![t(".b("), t("a.b")]));
     }
 
     #[test]

@@ -355,8 +355,10 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
                 let mut d = TantivyDocument::new();
                 d.add_text(f.tags, "file");
                 d.add_u64(f.fid, fi as u64);
+                if std::env::var_os("XX_NOTRI").is_none() {
                 for &t in tris.iter() {
                     d.add_u64(f.tri, t as u64);
+                }
                 }
                 writer.add_document(d)?;
                 let n = add_code_chunks(
