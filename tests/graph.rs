@@ -263,7 +263,7 @@ fn render_svg_with_graphviz_or_explain() {
     let empty = tempfile::tempdir().unwrap();
     let png = root.join("main.png");
     let out = Command::new(bin())
-        .args(&args[..7])
+        .args(&args[..6])
         .args(["png", "-o", png.to_str().unwrap()])
         .env("PATH", empty.path())
         .env_remove("CODEWALK_INDEX_DIR")

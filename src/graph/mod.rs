@@ -210,6 +210,43 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             flows.entry(slot.clone()).or_default().push(src.clone());
         }
     }
+    // A func value passed to an interface method flows to the parameters of every
+    // implementation of that method (`q.Pop(c.process)` reaches `(*DeltaFIFO).Pop`'s param).
+    let mut impls_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    for i in &b.impls {
+        impls_of.entry(i.iface).or_default().push(i.ty);
+    }
+    let impl_methods = |d: u32| -> Vec<u32> {
+        let s = &m.syms[d as usize];
+        if s.kind != SymKind::IfaceMethod || s.recv == NONE {
+            return Vec::new();
+        }
+        impls_of
+            .get(&s.recv)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&t| match b.members[t as usize].get(s.name.as_str()).map(|x| x.kind) {
+                Some(MemberKind::Method(ms)) => Some(ms),
+                _ => None,
+            })
+            .collect()
+    };
+    let iface_params: Vec<(u32, u32)> = flows
+        .keys()
+        .filter_map(|k| match k {
+            Slot::Param(d, i) if m.syms[*d as usize].kind == SymKind::IfaceMethod => Some((*d, *i)),
+            _ => None,
+        })
+        .collect();
+    for (d, i) in iface_params {
+        for ms in impl_methods(d) {
+            flows
+                .entry(Slot::Param(ms, i))
+                .or_default()
+                .push(Source::Slot(Slot::Param(d, i)));
+        }
+    }
     let mut edges = Vec::new();
     let mut unresolved = Vec::new();
     let mut dispatch_from: HashSet<u32> = HashSet::new();
@@ -276,31 +313,19 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
         }
     }
     // Dispatch: interface method -> the implementing types' methods.
-    let mut impls_of: HashMap<u32, Vec<u32>> = HashMap::new();
-    for i in &b.impls {
-        impls_of.entry(i.iface).or_default().push(i.ty);
-    }
     let mut dispatch_from: Vec<u32> = dispatch_from.into_iter().collect();
     dispatch_from.sort();
     for d in dispatch_from {
-        let s = &m.syms[d as usize];
-        if s.recv == NONE {
-            continue;
-        }
-        for &t in impls_of.get(&s.recv).map(|v| v.as_slice()).unwrap_or(&[]) {
-            if let Some(mem) = b.members[t as usize].get(s.name.as_str()) {
-                if let MemberKind::Method(ms) = mem.kind {
-                    edges.push(Edge {
-                        caller: d,
-                        callee: ms,
-                        file: NONE,
-                        line: 0,
-                        col: 0,
-                        via: Via::Dispatch,
-                        flags: 0,
-                    });
-                }
-            }
+        for ms in impl_methods(d) {
+            edges.push(Edge {
+                caller: d,
+                callee: ms,
+                file: NONE,
+                line: 0,
+                col: 0,
+                via: Via::Dispatch,
+                flags: 0,
+            });
         }
     }
     edges.sort();

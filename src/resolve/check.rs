@@ -1022,6 +1022,11 @@ impl<'a> Checker<'a> {
                     );
                 } else {
                     self.record(c.pos, Target::Interface(d, iface), flags);
+                    for (i, a) in arg_ops.iter().enumerate() {
+                        if Self::source_of(a).is_some() {
+                            self.flow_to(Slot::Param(d, i as u32), a);
+                        }
+                    }
                 }
                 Op::Value(self.results_of(sig), None)
             }

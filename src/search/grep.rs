@@ -5,8 +5,8 @@
 //! the first NUL byte), so the lines are those `rg -n -t go PATTERN ROOT` prints for the same
 //! files. The prefilter: the regex's syntax tree gives a boolean formula of literal strings
 //! every match must contain; each string of three bytes or more becomes the AND of its
-//! (ASCII-case-folded) trigrams, looked up in the `tri` field of the file documents. Only the
-//! files that pass are read. Patterns with no usable literal read every file.
+//! (ASCII-case-folded) trigrams, looked up in `trigrams.bin`. Only the files that pass are
+//! read. Patterns with no usable literal read every file.
 
 use super::{GrepFile, GrepFiles, SearchError, SearchIndex, G_SCAN, G_SYMLINK};
 use crate::store;
@@ -14,10 +14,8 @@ use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkMatch};
 use rayon::prelude::*;
 use regex_syntax::hir::{Class, Hir, HirKind};
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use std::io::Write;
+use std::path::Path;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GrepOptions {
@@ -211,69 +209,198 @@ pub fn plan(pattern: &str, fixed: bool, ignore_case: bool) -> Plan {
     }
 }
 
-fn to_query(p: &Plan, field: tantivy::schema::Field) -> Option<Box<dyn Query>> {
-    let term = |t: u32| -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_u64(field, t as u64),
-            IndexRecordOption::Basic,
-        ))
+/// File name of the trigram postings inside the search directory.
+pub const TRIGRAMS: &str = "trigrams.bin";
+const MAGIC: &[u8; 8] = b"CWTRI\x001\x00";
+
+/// Writes `trigrams.bin`:
+/// ```text
+/// magic "CWTRI\01\0" | n_files u32 | n_tris u32 | tris [u32; n_tris] ascending
+/// | ends [u64; n_tris] (end offset of each list in the postings area) | postings
+/// ```
+/// All integers little-endian; each list is the file ids holding the trigram, ascending,
+/// as LEB128 varints of the gaps (the first one from 0). `per_file[i]` is file i's distinct
+/// trigrams (None: not indexed).
+pub fn write_trigrams(path: &Path, per_file: Vec<Option<Vec<u32>>>) -> std::io::Result<()> {
+    let mut counts = vec![0u32; 1 << 24];
+    for t in per_file.iter().flatten().flatten() {
+        counts[*t as usize] += 1;
+    }
+    let tris: Vec<u32> = (0..1u32 << 24).filter(|&t| counts[t as usize] > 0).collect();
+    // Start of each trigram's slot in a flat array of file ids.
+    let mut start = vec![0u32; 1 << 24];
+    let mut total = 0u32;
+    for &t in &tris {
+        start[t as usize] = total;
+        total += counts[t as usize];
+    }
+    drop(counts);
+    let mut flat = vec![0u32; total as usize];
+    let mut fill = start.clone();
+    for (fid, ts) in per_file.into_iter().enumerate() {
+        for t in ts.into_iter().flatten() {
+            flat[fill[t as usize] as usize] = fid as u32;
+            fill[t as usize] += 1;
+        }
+    }
+    drop(fill);
+    let mut post: Vec<u8> = Vec::with_capacity(total as usize * 2);
+    let mut ends: Vec<u64> = Vec::with_capacity(tris.len());
+    for (k, &t) in tris.iter().enumerate() {
+        let a = start[t as usize] as usize;
+        let b = tris
+            .get(k + 1)
+            .map(|&n| start[n as usize] as usize)
+            .unwrap_or(flat.len());
+        let mut prev = 0u32;
+        for &fid in &flat[a..b] {
+            let mut gap = fid - prev;
+            prev = fid;
+            loop {
+                let byte = (gap & 0x7f) as u8;
+                gap >>= 7;
+                if gap == 0 {
+                    post.push(byte);
+                    break;
+                }
+                post.push(byte | 0x80);
+            }
+        }
+        ends.push(post.len() as u64);
+    }
+    let f = std::fs::File::create(path)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    w.write_all(MAGIC)?;
+    let nfiles = flat.iter().max().map(|&m| m + 1).unwrap_or(0);
+    w.write_all(&nfiles.to_le_bytes())?;
+    w.write_all(&(tris.len() as u32).to_le_bytes())?;
+    for t in &tris {
+        w.write_all(&t.to_le_bytes())?;
+    }
+    for e in &ends {
+        w.write_all(&e.to_le_bytes())?;
+    }
+    w.write_all(&post)?;
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()
+}
+
+/// A read-only view of `trigrams.bin`.
+pub struct Trigrams {
+    map: memmap2::Mmap,
+    n: usize,
+}
+
+impl Trigrams {
+    pub fn open(path: &Path) -> std::io::Result<Trigrams> {
+        let f = std::fs::File::open(path)?;
+        // SAFETY: the generation directory is never modified after it is committed.
+        let map = unsafe { memmap2::Mmap::map(&f)? };
+        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad trigrams.bin");
+        if map.len() < 16 || &map[..8] != MAGIC {
+            return Err(bad());
+        }
+        let n = u32::from_le_bytes(map[12..16].try_into().map_err(|_| bad())?) as usize;
+        if map.len() < 16 + n * 12 {
+            return Err(bad());
+        }
+        Ok(Trigrams { map, n })
+    }
+
+    fn tri(&self, k: usize) -> u32 {
+        let o = 16 + k * 4;
+        u32::from_le_bytes([self.map[o], self.map[o + 1], self.map[o + 2], self.map[o + 3]])
+    }
+
+    fn end(&self, k: usize) -> usize {
+        let o = 16 + self.n * 4 + k * 8;
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.map[o..o + 8]);
+        u64::from_le_bytes(b) as usize
+    }
+
+    /// The files holding trigram `t`, ascending.
+    pub fn postings(&self, t: u32) -> Vec<u32> {
+        let (mut lo, mut hi) = (0, self.n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.tri(mid) < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == self.n || self.tri(lo) != t {
+            return Vec::new();
+        }
+        let base = 16 + self.n * 12;
+        let a = if lo == 0 { 0 } else { self.end(lo - 1) };
+        let b = self.end(lo);
+        let bytes = self.map.get(base + a..base + b).unwrap_or(&[]);
+        let mut out = Vec::new();
+        let (mut cur, mut shift, mut prev) = (0u32, 0u32, 0u32);
+        for &byte in bytes {
+            cur |= ((byte & 0x7f) as u32) << shift;
+            if byte & 0x80 == 0 {
+                prev += cur;
+                out.push(prev);
+                cur = 0;
+                shift = 0;
+            } else {
+                shift += 7;
+            }
+        }
+        out
+    }
+
+    /// The files a plan lets through (None: every file).
+    pub fn eval(&self, p: &Plan) -> Option<Vec<u32>> {
+        match p {
+            Plan::All => None,
+            Plan::Tris(ts) => {
+                let mut lists: Vec<Vec<u32>> = ts.iter().map(|&t| self.postings(t)).collect();
+                lists.sort_by_key(|l| l.len());
+                Some(intersect_all(lists))
+            }
+            Plan::And(xs) => {
+                let lists: Vec<Vec<u32>> = xs.iter().filter_map(|x| self.eval(x)).collect();
+                if lists.is_empty() {
+                    return None;
+                }
+                Some(intersect_all(lists))
+            }
+            Plan::Or(xs) => {
+                let mut all = Vec::new();
+                for x in xs {
+                    all.extend(self.eval(x)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+        }
+    }
+}
+
+fn intersect_all(mut lists: Vec<Vec<u32>>) -> Vec<u32> {
+    lists.sort_by_key(|l| l.len());
+    let mut it = lists.into_iter();
+    let Some(mut acc) = it.next() else {
+        return Vec::new();
     };
-    match p {
-        Plan::All => None,
-        Plan::Tris(ts) => Some(Box::new(BooleanQuery::new(
-            ts.iter().map(|&t| (Occur::Must, term(t))).collect(),
-        ))),
-        Plan::And(xs) => Some(Box::new(BooleanQuery::new(
-            xs.iter()
-                .filter_map(|x| to_query(x, field))
-                .map(|q| (Occur::Must, q))
-                .collect(),
-        ))),
-        Plan::Or(xs) => {
-            let qs: Option<Vec<Box<dyn Query>>> = xs.iter().map(|x| to_query(x, field)).collect();
-            qs.map(|qs| -> Box<dyn Query> {
-                Box::new(BooleanQuery::new(
-                    qs.into_iter().map(|q| (Occur::Should, q)).collect(),
-                ))
-            })
+    for l in it {
+        if acc.is_empty() {
+            break;
         }
+        let mut j = 0;
+        acc.retain(|&x| {
+            while j < l.len() && l[j] < x {
+                j += 1;
+            }
+            j < l.len() && l[j] == x
+        });
     }
-}
-
-/// Collects the `fid` fast field of every matching document.
-struct FidCollector;
-struct FidSegment {
-    col: tantivy::columnar::Column<u64>,
-    out: Vec<u64>,
-}
-
-impl Collector for FidCollector {
-    type Fruit = Vec<u64>;
-    type Child = FidSegment;
-    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<FidSegment> {
-        Ok(FidSegment {
-            col: seg.fast_fields().u64("fid")?,
-            out: Vec::new(),
-        })
-    }
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-    fn merge_fruits(&self, fruits: Vec<Vec<u64>>) -> tantivy::Result<Vec<u64>> {
-        Ok(fruits.concat())
-    }
-}
-
-impl SegmentCollector for FidSegment {
-    type Fruit = Vec<u64>;
-    fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some(v) = self.col.first(doc) {
-            self.out.push(v);
-        }
-    }
-    fn harvest(self) -> Vec<u64> {
-        self.out
-    }
+    acc
 }
 
 /// Builds the matcher as ripgrep does; its error names the position in the pattern.
@@ -329,15 +456,14 @@ impl SearchIndex {
         };
         let searchable = files.files.iter().filter(|g| wanted(g)).count();
         let plan = plan(pattern, o.fixed, o.ignore_case);
-        let mut cand: Vec<u32> = match to_query(&plan, self.fields.tri) {
+        let tri = Trigrams::open(&self.dir.join(TRIGRAMS)).map_err(|e| SearchError::Corrupt {
+            dir: self.dir.display().to_string(),
+            what: format!("{TRIGRAMS}: {e}"),
+            root: self.root.display().to_string(),
+        })?;
+        let mut cand: Vec<u32> = match tri.eval(&plan) {
             None => (0..files.files.len() as u32).collect(),
-            Some(q) => {
-                let mut v: Vec<u32> = self
-                    .searcher()
-                    .search(&*q, &FidCollector)?
-                    .into_iter()
-                    .map(|x| x as u32)
-                    .collect();
+            Some(mut v) => {
                 v.extend(
                     files
                         .files
@@ -420,6 +546,29 @@ mod tests {
         assert_eq!(plan("AbCd", true, false), Plan::Tris(vec![t("abc"), t("bcd")]));
         assert_eq!(plan("a.b(", true, false), tris(b"a.b("));
         assert_eq!(tris(b"a.b("), Plan::Tris(vec![t(".b("), t("a.b")]));
+    }
+
+    #[test]
+    fn trigram_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(TRIGRAMS);
+        let per_file = vec![
+            Some(vec![t("abc"), t("bcd")]),
+            None,
+            Some(vec![t("bcd")]),
+            Some((0..300).collect()),
+            Some(vec![t("abc"), 1 << 23]),
+        ];
+        write_trigrams(&p, per_file).unwrap();
+        let tr = Trigrams::open(&p).unwrap();
+        assert_eq!(tr.postings(t("abc")), [0, 4]);
+        assert_eq!(tr.postings(t("bcd")), [0, 2]);
+        assert_eq!(tr.postings(299), [3]);
+        assert_eq!(tr.postings(1 << 23), [4]);
+        assert!(tr.postings(t("zzz")).is_empty());
+        assert_eq!(tr.eval(&tris(b"abcd")), Some(vec![0]));
+        assert_eq!(tr.eval(&or(vec![tris(b"abc"), tris(b"bcd")])), Some(vec![0, 2, 4]));
+        assert_eq!(tr.eval(&Plan::All), None);
     }
 
     #[test]

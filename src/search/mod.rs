@@ -10,7 +10,7 @@
 //! codewalk.json  {"format": N, ...counts and build seconds} — written last
 //! files.bin      bincode GrepFiles: root + one entry per stored file (rel path, xxh3 hash,
 //!                flags: test, vendor, external, scan-always, reached-through-a-symlink)
-//! <tantivy>      one index, three kinds of documents (field `tags` holds sym/code/file):
+//! <tantivy>      one index, two kinds of documents (field `tags` holds sym/code):
 //!   sym   one per declared symbol: name (code_name words), name_lc, name_raw (exact and
 //!         prefix), qname (words), doc (stemmed words), kind, pkg, file, tags; fast `order`
 //!         = rank (external, test, vendor, unexported) then package path then qname;
@@ -18,12 +18,16 @@
 //!   code  one per chunk of a file: a top-level declaration (≤ 100 lines) or ≤ 50 lines
 //!         between declarations; code words (no positions), file, pkg, kind of the enclosing
 //!         declaration; fast `rank`, `order`; stored: file, line span, hash, enclosing symbol
-//!   file  one per searchable file: `tri` = the distinct ASCII-case-folded byte trigrams of
-//!         its lines (u64), fast `fid` = index into files.bin
+//! trigrams.bin   for each distinct trigram (three bytes, ASCII letters folded to lower case,
+//!                no newline) of the indexed local files, the files holding it; see
+//!                [`grep::write_trigrams`] for the layout
 //! ```
 //! The generation is replaced as a whole, so the search index always matches symbols.bin and
 //! graph.bin. Code text is indexed only from files whose bytes still hash to what was parsed;
 //! other local files are marked scan-always, so `grep` reads them instead of trusting trigrams.
+//! Trigram postings live in their own file rather than in tantivy: one posting per (trigram,
+//! file) pair is the bulk of the data, and a flat sorted table is several times cheaper to
+//! build than tantivy's term hash map, and as cheap to read.
 //!
 //! Format changes: bump [`SEARCH_FORMAT`] and add a line here.
 //! - 1: first format.
@@ -81,8 +85,6 @@ pub struct Fields {
     pub tags: Field,
     pub rank: Field,
     pub order: Field,
-    pub tri: Field,
-    pub fid: Field,
 }
 
 fn text(tokenizer: &str, rec: IndexRecordOption) -> TextOptions {
@@ -126,8 +128,6 @@ pub fn schema() -> (Schema, Fields) {
         tags: b.add_text_field("tags", STRING),
         rank: b.add_u64_field("rank", NumericOptions::default().set_fast()),
         order: b.add_u64_field("order", NumericOptions::default().set_fast()),
-        tri: b.add_u64_field("tri", NumericOptions::default().set_indexed()),
-        fid: b.add_u64_field("fid", NumericOptions::default().set_fast()),
     };
     (b.build(), fields)
 }
@@ -151,7 +151,7 @@ pub struct Meta {
     pub format: u32,
     pub symbol_docs: u64,
     pub code_docs: u64,
-    pub file_docs: u64,
+    pub indexed_files: u64,
     pub scan_always_files: u64,
     pub build_seconds: f64,
 }
@@ -333,34 +333,27 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     }
 
     let code_docs = std::sync::atomic::AtomicU64::new(0);
-    let scan: Vec<bool> = (0..symbols.files.len())
+    // Per file: Some(distinct trigrams) when indexed, None when grep must always read it.
+    let per_file: Vec<Option<Vec<u32>>> = (0..symbols.files.len())
         .into_par_iter()
         .map_init(
-            || (vec![0u64; 1 << 18], Vec::new()),
-            |(seen, tris), fi| -> Result<bool> {
+            || vec![0u64; 1 << 18],
+            |seen, fi| -> Result<Option<Vec<u32>>> {
                 let file = &symbols.files[fi];
                 let g = &gfiles.files[fi];
                 if g.flags & store::F_EXTERNAL != 0 {
-                    return Ok(false);
+                    return Ok(Some(Vec::new()));
                 }
                 let Ok(bytes) = std::fs::read(root.join(&file.rel)) else {
-                    return Ok(true);
+                    return Ok(None);
                 };
                 if bytes.len() as u64 > crate::walk::DEFAULT_MAX_FILE_SIZE
                     || xxhash_rust::xxh3::xxh3_64(&bytes) != file.hash
                 {
-                    return Ok(true);
+                    return Ok(None);
                 }
-                trigrams(&bytes, seen, tris);
-                let mut d = TantivyDocument::new();
-                d.add_text(f.tags, "file");
-                d.add_u64(f.fid, fi as u64);
-                if std::env::var_os("XX_NOTRI").is_none() {
-                for &t in tris.iter() {
-                    d.add_u64(f.tri, t as u64);
-                }
-                }
-                writer.add_document(d)?;
+                let mut tris = Vec::new();
+                trigrams(&bytes, seen, &mut tris);
                 let n = add_code_chunks(
                     &writer,
                     &f,
@@ -372,17 +365,22 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
                     g.flags,
                 )?;
                 code_docs.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-                Ok(false)
+                Ok(Some(tris))
             },
         )
-        .collect::<Result<Vec<bool>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let mut scan_always = 0;
-    for (g, s) in gfiles.files.iter_mut().zip(scan) {
-        if s {
+    for (g, t) in gfiles.files.iter_mut().zip(&per_file) {
+        if t.is_none() {
             g.flags |= G_SCAN;
             scan_always += 1;
         }
     }
+    let t_tri = std::time::Instant::now();
+    let p = dir.join(grep::TRIGRAMS);
+    grep::write_trigrams(&p, per_file)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    let t_tri = t_tri.elapsed();
     let t_docs = t0.elapsed();
     let mut writer = writer;
     writer.commit().context("cannot write the search index")?;
@@ -397,7 +395,7 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
         format: SEARCH_FORMAT,
         symbol_docs: sym_docs,
         code_docs: code_docs.into_inner(),
-        file_docs: (symbols.files.len() - scan_always) as u64,
+        indexed_files: (symbols.files.len() - scan_always) as u64,
         scan_always_files: scan_always as u64,
         build_seconds: t0.elapsed().as_secs_f64(),
     };
@@ -406,14 +404,15 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
         .with_context(|| format!("cannot write {}", p.display()))?;
     if std::env::var_os("CODEWALK_TIMINGS").is_some() {
         eprintln!(
-            "timing: search index: symbols {:.2?}, files+code {:.2?}, commit {:.2?}, total {:.2?} ({} symbol, {} code, {} file docs; {} scan-always)",
+            "timing: search index: symbols {:.2?}, files+code {:.2?} (trigram file {:.2?}), commit {:.2?}, total {:.2?} ({} symbol, {} code docs, {} files; {} scan-always)",
             t_syms,
             t_docs - t_syms,
+            t_tri,
             t_commit - t_docs,
             t0.elapsed(),
             meta.symbol_docs,
             meta.code_docs,
-            meta.file_docs,
+            meta.indexed_files,
             meta.scan_always_files
         );
     }

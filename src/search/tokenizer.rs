@@ -40,7 +40,7 @@ pub fn spans(text: &str, whole: bool, out: &mut Vec<(usize, usize)>) {
         let mut part: Option<usize> = None;
         let mut prev = '_';
         let mut end = start;
-        let mut push = |a: usize, b: usize, out: &mut Vec<(usize, usize)>| {
+        let push = |a: usize, b: usize, out: &mut Vec<(usize, usize)>| {
             if b > a && b - a <= MAX_TOKEN {
                 out.push((a, b));
             }
