@@ -73,6 +73,18 @@ pub struct FileMeta {
     pub lines: u32,
 }
 
+/// The length of the text before the first NUL or invalid UTF-8 byte, cut at a line end.
+fn text_prefix(src: &[u8]) -> Option<usize> {
+    let bad = match std::str::from_utf8(src) {
+        Ok(_) => src.iter().position(|&b| b == 0)?,
+        Err(e) => e
+            .valid_up_to()
+            .min(src.iter().position(|&b| b == 0).unwrap_or(usize::MAX)),
+    };
+    let cut = src[..bad].iter().rposition(|&b| b == b'\n')? + 1;
+    (cut > 0).then_some(cut)
+}
+
 fn dir_of(rel: &str) -> &str {
     rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
 }
@@ -128,12 +140,31 @@ fn parse_discovery(
                 }
             };
             let hash = xxhash_rust::xxh3::xxh3_64(&src);
-            let facts = match syntax::parse(parser, &src) {
-                // Bodies are lowered now (external packages need declarations only), so
-                // call resolution does not parse every file a second time.
-                Some(tree) => facts::extract(qs, &tree, &src, ExtractOptions { bodies: !external }),
+            let opts = ExtractOptions { bodies: !external };
+            // Bodies are lowered now (external packages need declarations only), so call
+            // resolution does not parse every file a second time.
+            let mut facts = match syntax::parse(parser, &src) {
+                Some(tree) => facts::extract(qs, &tree, &src, opts),
                 None => FileFacts::default(),
             };
+            // Binary noise can make tree-sitter's recovery swallow the whole file: keep
+            // what precedes the first non-text byte.
+            if facts.items.is_empty() && facts.syntax_errors > 0 {
+                if let Some(cut) = text_prefix(&src) {
+                    if let Some(tree) = syntax::parse(parser, &src[..cut]) {
+                        let mut prefix = facts::extract(qs, &tree, &src[..cut], opts);
+                        prefix.syntax_errors = prefix.syntax_errors.max(facts.syntax_errors);
+                        prefix.first_error_line = Some(
+                            prefix
+                                .first_error_line
+                                .unwrap_or(prefix.lines)
+                                .min(facts.first_error_line.unwrap_or(u32::MAX)),
+                        );
+                        prefix.lines = facts.lines;
+                        facts = prefix;
+                    }
+                }
+            }
             progress.fetch_add(1, Ordering::Relaxed);
             let mut source = f.clone();
             source.rel = format!("{prefix}{}", f.rel);

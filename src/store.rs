@@ -446,8 +446,8 @@ fn open_gen(index_dir: &Path, current: &str) -> Result<Opened, OpenError> {
         dir: d.clone(),
         what,
     };
-    let raw = fs::read(gen.join("manifest.json"))
-        .map_err(|e| corrupt(format!("manifest.json: {e}")))?;
+    let raw =
+        fs::read(gen.join("manifest.json")).map_err(|e| corrupt(format!("manifest.json: {e}")))?;
     let v: serde_json::Value =
         serde_json::from_slice(&raw).map_err(|e| corrupt(format!("manifest.json: {e}")))?;
     let found = v
@@ -463,9 +463,8 @@ fn open_gen(index_dir: &Path, current: &str) -> Result<Opened, OpenError> {
     }
     let manifest: Manifest =
         serde_json::from_value(v).map_err(|e| corrupt(format!("manifest.json: {e}")))?;
-    let open_data = |name: &str| {
-        File::open(gen.join(name)).map_err(|e| corrupt(format!("{name}: {e}")))
-    };
+    let open_data =
+        |name: &str| File::open(gen.join(name)).map_err(|e| corrupt(format!("{name}: {e}")));
     let symbols_file = open_data("symbols.bin")?;
     let graph_file = open_data("graph.bin")?;
     Ok(Opened {

@@ -55,7 +55,15 @@ fn callees_json_has_edge_fields() {
 #[test]
 fn callers_two_levels_through_dispatch() {
     let (_t, _root, ix) = index_fixture("calls/shop");
-    let out = query(&ix, &["callers", "(example.com/shop/store.disk).Get", "--depth", "3"]);
+    let out = query(
+        &ix,
+        &[
+            "callers",
+            "(example.com/shop/store.disk).Get",
+            "--depth",
+            "3",
+        ],
+    );
     let want = "\
 (example.com/shop/store.disk).Get  store/store.go:23
   (example.com/shop/store.Store).Get  dispatch  (interface method at store/store.go:6)
@@ -82,7 +90,14 @@ fn unresolved_dynamic_call_is_listed_on_request() {
 #[test]
 fn trace_paths_cross_the_interface() {
     let (_t, _root, ix) = index_fixture("calls/shop");
-    let out = query(&ix, &["trace", "example.com/shop.main", "(example.com/shop/store.disk).Get"]);
+    let out = query(
+        &ix,
+        &[
+            "trace",
+            "example.com/shop.main",
+            "(example.com/shop/store.disk).Get",
+        ],
+    );
     let want = "\
 2 paths from example.com/shop.main to (example.com/shop/store.disk).Get (shortest first)
 path 1 (4 calls)
@@ -101,7 +116,13 @@ path 2 (4 calls)
     assert_eq!(out, want);
     let v = query_json(
         &ix,
-        &["trace", "example.com/shop.main", "(example.com/shop/store.disk).Get", "--max-paths", "1"],
+        &[
+            "trace",
+            "example.com/shop.main",
+            "(example.com/shop/store.disk).Get",
+            "--max-paths",
+            "1",
+        ],
     );
     let p = v["paths"].as_array().unwrap();
     assert_eq!(p.len(), 1);
@@ -119,14 +140,27 @@ fn trace_without_path_says_how_far_each_side_got() {
     let (_t, _root, ix) = index_fixture("calls/shop");
     let out = run_q(
         &ix,
-        &["trace", "example.com/shop.main", "(example.com/shop/store.disk).Get", "--no-dispatch"],
+        &[
+            "trace",
+            "example.com/shop.main",
+            "(example.com/shop/store.disk).Get",
+            "--no-dispatch",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no call path from example.com/shop.main to (example.com/shop/store.disk).Get"), "{err}");
+    assert!(
+        err.contains(
+            "no call path from example.com/shop.main to (example.com/shop/store.disk).Get"
+        ),
+        "{err}"
+    );
     assert!(err.contains("functions reached"), "{err}");
     // The nearest the forward side got is the interface method in the same package.
-    assert!(err.contains("(example.com/shop/store.Store).Get  (depth 3)"), "{err}");
+    assert!(
+        err.contains("(example.com/shop/store.Store).Get  (depth 3)"),
+        "{err}"
+    );
     // Nothing calls disk.Get without dispatch.
     assert!(err.contains("0 callers found"), "{err}");
 }
@@ -140,8 +174,14 @@ fn trace_tree_expands_each_function_once() {
         .filter(|l| l.contains("example.com/shop.handle  static") && !l.contains("repeated"))
         .count();
     assert_eq!(expanded, 1, "{out}");
-    assert!(out.contains("example.com/shop.handle  static  main.go:38  (repeated: expanded above)"), "{out}");
-    assert!(out.contains("example.com/shop.helper  static  main.go:34  (repeated: expanded below)"), "{out}");
+    assert!(
+        out.contains("example.com/shop.handle  static  main.go:38  (repeated: expanded above)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("example.com/shop.helper  static  main.go:34  (repeated: expanded below)"),
+        "{out}"
+    );
     // Depth limit is stated.
     assert!(out.contains("… 1 more callee (see --depth 5)"), "{out}");
 }
@@ -152,7 +192,10 @@ fn ambiguous_and_unknown_names() {
     let out = run_q(&ix, &["callees", "helper"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("example.com/shop.helper") && err.contains("example.com/shop/util.helper"), "{err}");
+    assert!(
+        err.contains("example.com/shop.helper") && err.contains("example.com/shop/util.helper"),
+        "{err}"
+    );
     let out = run_q(&ix, &["trace", "nosuchfunction", "helper"]);
     assert_eq!(out.status.code(), Some(1));
     let out = run_q(&ix, &["callers", "example.com/shop/store.Store"]);
@@ -163,11 +206,32 @@ fn ambiguous_and_unknown_names() {
 #[test]
 fn filters_focus_and_exclude() {
     let (_t, _root, ix) = index_fixture("calls/shop");
-    let out = query(&ix, &["trace", "example.com/shop.main", "--depth", "3", "--focus", "example.com/shop/store"]);
+    let out = query(
+        &ix,
+        &[
+            "trace",
+            "example.com/shop.main",
+            "--depth",
+            "3",
+            "--focus",
+            "example.com/shop/store",
+        ],
+    );
     assert!(!out.contains("example.com/shop.run"), "{out}");
     assert!(out.contains("example.com/shop/store.New"), "{out}");
-    let out = query(&ix, &["callees", "example.com/shop.main", "--exclude", "^example\\.com/shop\\.(run|worker)$"]);
-    assert!(!out.contains("shop.run") && !out.contains("shop.worker"), "{out}");
+    let out = query(
+        &ix,
+        &[
+            "callees",
+            "example.com/shop.main",
+            "--exclude",
+            "^example\\.com/shop\\.(run|worker)$",
+        ],
+    );
+    assert!(
+        !out.contains("shop.run") && !out.contains("shop.worker"),
+        "{out}"
+    );
     assert!(out.contains("shop.audit"), "{out}");
 }
 
@@ -178,14 +242,23 @@ fn std_trace_serve_to_handler_crosses_dispatch() {
     let Some(ix) = std_index() else { return };
     let v = query_json(
         &ix,
-        &["trace", "(*net/http.Server).Serve", "(net/http.HandlerFunc).ServeHTTP"],
+        &[
+            "trace",
+            "(*net/http.Server).Serve",
+            "(net/http.HandlerFunc).ServeHTTP",
+        ],
     );
     let paths = v["paths"].as_array().unwrap();
     assert!(!paths.is_empty());
     let edges = paths[0]["edges"].as_array().unwrap();
     let hops: Vec<(String, String)> = edges
         .iter()
-        .map(|e| (e["callee"].as_str().unwrap().to_string(), e["via"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["callee"].as_str().unwrap().to_string(),
+                e["via"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         hops,
@@ -199,9 +272,22 @@ fn std_trace_serve_to_handler_crosses_dispatch() {
     assert_eq!(edges[0]["go"], true);
     assert_eq!(edges[0]["file"], "net/http/server.go");
     // Same through ServeMux, in text.
-    let out = query(&ix, &["trace", "(*net/http.Server).Serve", "(*net/http.ServeMux).ServeHTTP"]);
-    assert!(out.contains("(net/http.Handler).ServeHTTP  interface  net/http/server.go:"), "{out}");
-    assert!(out.contains("(*net/http.ServeMux).ServeHTTP  dispatch"), "{out}");
+    let out = query(
+        &ix,
+        &[
+            "trace",
+            "(*net/http.Server).Serve",
+            "(*net/http.ServeMux).ServeHTTP",
+        ],
+    );
+    assert!(
+        out.contains("(net/http.Handler).ServeHTTP  interface  net/http/server.go:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(*net/http.ServeMux).ServeHTTP  dispatch"),
+        "{out}"
+    );
 }
 
 /// Hubs (`fmt.Println` → `(io.Writer).Write` → hundreds of writers) must not explode the
@@ -210,13 +296,36 @@ fn std_trace_serve_to_handler_crosses_dispatch() {
 fn std_trace_through_hubs_is_bounded() {
     let Some(ix) = std_index() else { return };
     let t = Instant::now();
-    let out = run_q(&ix, &["trace", "fmt.Println", "(*net/http.Server).Serve", "--max-depth", "8"]);
+    let out = run_q(
+        &ix,
+        &[
+            "trace",
+            "fmt.Println",
+            "(*net/http.Server).Serve",
+            "--max-depth",
+            "8",
+        ],
+    );
     let took = t.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("nearest to the target"));
     assert!(took.as_secs_f64() < 10.0, "trace took {took:?}");
     let t = Instant::now();
-    let v = query_json(&ix, &["trace", "fmt.Fprintf", "(*bytes.Buffer).Write", "--max-paths", "20"]);
+    let v = query_json(
+        &ix,
+        &[
+            "trace",
+            "fmt.Fprintf",
+            "(*bytes.Buffer).Write",
+            "--max-paths",
+            "20",
+        ],
+    );
     assert!(!v["paths"].as_array().unwrap().is_empty());
     assert!(t.elapsed().as_secs_f64() < 10.0);
 }

@@ -44,11 +44,58 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "(", ")", "[", "]", "func ", "type ", "interface{", "struct{", "package ",
-    "import ", "\"", "`", "/*", "*/", "//", "\n", "\r\n", "\u{feff}", "\0", "\u{ff}", "...",
-    "<-", "chan ", "map[", "go ", "defer ", "T[", "any", "~int|", ".(", ".(type)", ":=", "=",
-    ",", ";", "*", "&", "func (r *T) M() {}", "var _ = ", "const (", "iota", "0x", "'\\'",
-    "//go:build !x\n", "case ", "switch ", "select {", "for range ", "return ", "goto L\nL:",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "func ",
+    "type ",
+    "interface{",
+    "struct{",
+    "package ",
+    "import ",
+    "\"",
+    "`",
+    "/*",
+    "*/",
+    "//",
+    "\n",
+    "\r\n",
+    "\u{feff}",
+    "\0",
+    "\u{ff}",
+    "...",
+    "<-",
+    "chan ",
+    "map[",
+    "go ",
+    "defer ",
+    "T[",
+    "any",
+    "~int|",
+    ".(",
+    ".(type)",
+    ":=",
+    "=",
+    ",",
+    ";",
+    "*",
+    "&",
+    "func (r *T) M() {}",
+    "var _ = ",
+    "const (",
+    "iota",
+    "0x",
+    "'\\'",
+    "//go:build !x\n",
+    "case ",
+    "switch ",
+    "select {",
+    "for range ",
+    "return ",
+    "goto L\nL:",
 ];
 
 fn mutate(rng: &mut Rng, src: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
@@ -112,7 +159,9 @@ fn mutate(rng: &mut Rng, src: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn collect_go(dir: &Path, out: &mut Vec<PathBuf>, limit: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -131,10 +180,26 @@ fn collect_go(dir: &Path, out: &mut Vec<PathBuf>, limit: usize) {
 
 fn corpus() -> Vec<Vec<u8>> {
     let mut paths = Vec::new();
-    collect_go(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"), &mut paths, 200);
+    collect_go(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &mut paths,
+        200,
+    );
     let gostd = Path::new("/usr/share/go-1.19/src");
     let mut std_paths = Vec::new();
-    for sub in ["io", "strings", "sort", "net/http", "go/types", "encoding/json", "sync", "context", "fmt", "reflect", "runtime"] {
+    for sub in [
+        "io",
+        "strings",
+        "sort",
+        "net/http",
+        "go/types",
+        "encoding/json",
+        "sync",
+        "context",
+        "fmt",
+        "reflect",
+        "runtime",
+    ] {
         let limit = std_paths.len() + 40;
         collect_go(&gostd.join(sub), &mut std_paths, limit);
     }
@@ -149,7 +214,12 @@ fn corpus() -> Vec<Vec<u8>> {
 }
 
 /// Parses and extracts one input the way the pipeline does.
-fn facts_of(parser: &mut tree_sitter::Parser, qs: &QuerySet, src: &[u8], bodies: bool) -> FileFacts {
+fn facts_of(
+    parser: &mut tree_sitter::Parser,
+    qs: &QuerySet,
+    src: &[u8],
+    bodies: bool,
+) -> FileFacts {
     match syntax::parse(parser, src) {
         Some(tree) => facts::extract(qs, &tree, src, ExtractOptions { bodies }),
         None => FileFacts::default(),
@@ -158,7 +228,11 @@ fn facts_of(parser: &mut tree_sitter::Parser, qs: &QuerySet, src: &[u8], bodies:
 
 /// One batch: a package of `srcs` (plus a second package importing it), resolved and
 /// checked. Returns the slowest file's time.
-fn run_batch(parser: &mut tree_sitter::Parser, qs: &QuerySet, srcs: &[Vec<u8>]) -> (Duration, usize) {
+fn run_batch(
+    parser: &mut tree_sitter::Parser,
+    qs: &QuerySet,
+    srcs: &[Vec<u8>],
+) -> (Duration, usize) {
     let mut worst = (Duration::ZERO, 0);
     let mut inputs = Vec::new();
     let mut times = Vec::new();
@@ -208,7 +282,15 @@ fn run_batch(parser: &mut tree_sitter::Parser, qs: &QuerySet, srcs: &[Vec<u8>]) 
         let src = &srcs[idx];
         let t0 = Instant::now();
         let facts = facts_of(parser, qs, src, true);
-        let _ = check_file(&model, &members, fid as u32, &facts, &item_syms[fid], &mut ov, &mut cache);
+        let _ = check_file(
+            &model,
+            &members,
+            fid as u32,
+            &facts,
+            &item_syms[fid],
+            &mut ov,
+            &mut cache,
+        );
         let t = t0.elapsed() + times[idx];
         if t > worst.0 {
             worst = (t, src.len());
@@ -251,7 +333,11 @@ fn fuzz_body() {
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     // The unmutated corpus first (real code must pass), then mutants and random bytes.
-    let mut pristine = corpus.chunks(6).map(|c| c.to_vec()).collect::<Vec<_>>().into_iter();
+    let mut pristine = corpus
+        .chunks(6)
+        .map(|c| c.to_vec())
+        .collect::<Vec<_>>()
+        .into_iter();
     while start.elapsed() < budget {
         let batch: Vec<Vec<u8>> = match pristine.next() {
             Some(b) => b,

@@ -22,7 +22,10 @@ fn golden(name: &str, actual: &str) {
         return;
     }
     let want = std::fs::read_to_string(&p).unwrap_or_else(|_| {
-        panic!("missing {}; create it with UPDATE_GOLDEN=1 cargo test --test graph", p.display())
+        panic!(
+            "missing {}; create it with UPDATE_GOLDEN=1 cargo test --test graph",
+            p.display()
+        )
     });
     if want != actual {
         panic!(
@@ -34,18 +37,42 @@ fn golden(name: &str, actual: &str) {
 
 /// (golden name, graph arguments) for the fixture.
 const CASES: &[(&str, &[&str])] = &[
-    ("calls_main", &["graph", "calls", "example.com/shop.main", "--depth", "3"]),
+    (
+        "calls_main",
+        &["graph", "calls", "example.com/shop.main", "--depth", "3"],
+    ),
     (
         "calls_to",
-        &["graph", "calls", "example.com/shop.main", "--to", "(example.com/shop/store.disk).Get"],
+        &[
+            "graph",
+            "calls",
+            "example.com/shop.main",
+            "--to",
+            "(example.com/shop/store.disk).Get",
+        ],
     ),
     (
         "calls_callers",
-        &["graph", "calls", "example.com/shop.helper", "--callers", "--depth", "3"],
+        &[
+            "graph",
+            "calls",
+            "example.com/shop.helper",
+            "--callers",
+            "--depth",
+            "3",
+        ],
     ),
     (
         "calls_collapse",
-        &["graph", "calls", "example.com/shop.main", "--depth", "3", "--collapse", "package"],
+        &[
+            "graph",
+            "calls",
+            "example.com/shop.main",
+            "--depth",
+            "3",
+            "--collapse",
+            "package",
+        ],
     ),
     (
         "calls_by_file_linked",
@@ -63,10 +90,32 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     (
         "calls_flat",
-        &["graph", "calls", "example.com/shop.run", "--depth", "2", "--group-by", "none"],
+        &[
+            "graph",
+            "calls",
+            "example.com/shop.run",
+            "--depth",
+            "2",
+            "--group-by",
+            "none",
+        ],
     ),
-    ("calls_cut", &["graph", "calls", "example.com/shop.main", "--depth", "3", "--max-nodes", "4"]),
-    ("implements", &["graph", "implements", "example.com/shop/store.Store"]),
+    (
+        "calls_cut",
+        &[
+            "graph",
+            "calls",
+            "example.com/shop.main",
+            "--depth",
+            "3",
+            "--max-nodes",
+            "4",
+        ],
+    ),
+    (
+        "implements",
+        &["graph", "implements", "example.com/shop/store.Store"],
+    ),
     ("packages", &["graph", "packages", "example.com/shop"]),
 ];
 
@@ -114,7 +163,9 @@ fn cut_is_stated() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("diagram cut at 4 nodes:"), "{err}");
     assert!(err.contains("raise --max-nodes"), "{err}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("more functions not shown (--max-nodes 4)"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("more functions not shown (--max-nodes 4)")
+    );
 }
 
 #[test]
@@ -138,7 +189,10 @@ fn unreachable_to_says_so() {
 }
 
 fn have_dot() -> bool {
-    Command::new("dot").arg("-V").output().is_ok_and(|o| o.status.success())
+    Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn dot_parses(text: &str, what: &str) {
@@ -157,15 +211,29 @@ fn dot_parses(text: &str, what: &str) {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "dot rejected {what}: {err}");
-    assert!(!err.contains("Warning") && !err.contains("Error"), "dot complained about {what}: {err}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"), "{what}");
+    assert!(
+        !err.contains("Warning") && !err.contains("Error"),
+        "dot complained about {what}: {err}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("<svg"),
+        "{what}"
+    );
 }
 
 /// A real-corpus export: the call graph under `(*net/http.Server).Serve`, depth 3.
 fn std_export(ix: &Path, format: &str) -> String {
     query(
         ix,
-        &["graph", "calls", "(*net/http.Server).Serve", "--depth", "3", "--format", format],
+        &[
+            "graph",
+            "calls",
+            "(*net/http.Server).Serve",
+            "--depth",
+            "3",
+            "--format",
+            format,
+        ],
     )
 }
 
@@ -179,7 +247,10 @@ fn graphviz_parses_every_golden_dot_and_a_std_export() {
     for e in std::fs::read_dir(golden_dir()).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "dot") {
-            dot_parses(&std::fs::read_to_string(&p).unwrap(), &p.display().to_string());
+            dot_parses(
+                &std::fs::read_to_string(&p).unwrap(),
+                &p.display().to_string(),
+            );
             n += 1;
         }
     }
@@ -201,7 +272,10 @@ fn mermaid_dir() -> PathBuf {
 #[test]
 fn mermaid_parses_every_golden_file_and_a_std_export() {
     let dir = mermaid_dir();
-    let node_ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !node_ok || !dir.join("node_modules/mermaid").is_dir() {
         eprintln!(
             "skipped: needs node and `npm install --prefix {} mermaid@11 jsdom` (see tests/mermaid/README.md)",
@@ -255,9 +329,16 @@ fn render_svg_with_graphviz_or_explain() {
     ];
     if have_dot() {
         let out = run_in(&root, &args);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = std::fs::read_to_string(&svg).unwrap();
-        assert!(text.contains("<svg") && text.contains("(Store).Put"), "{text}");
+        assert!(
+            text.contains("<svg") && text.contains("(Store).Put"),
+            "{text}"
+        );
     }
     // Without Graphviz on PATH: a clear message and no (empty) file.
     let empty = tempfile::tempdir().unwrap();

@@ -38,7 +38,12 @@ fn note_survives_a_40_line_shift_and_reindex() {
     let (_t, root, index) = index_fixture("notes");
     let n = query_json(
         &index,
-        &["note", "add", "web.ListenAndServe", "builds a Server and calls Serve"],
+        &[
+            "note",
+            "add",
+            "web.ListenAndServe",
+            "builds a Server and calls Serve",
+        ],
     );
     assert_eq!(n["symbol"], "example.com/notes/web.ListenAndServe");
     assert_eq!(n["status"], "attached");
@@ -49,8 +54,14 @@ fn note_survives_a_40_line_shift_and_reindex() {
     let src = std::fs::read_to_string(&f).unwrap();
     let pad: String = (0..40).map(|i| format!("// padding {i}\n")).collect();
     let src = src
-        .replace("// ListenAndServe starts", &format!("{pad}// ListenAndServe starts"))
-        .replace("\treturn s.Serve(addr)", "\treturn  s.Serve( addr ) // same call");
+        .replace(
+            "// ListenAndServe starts",
+            &format!("{pad}// ListenAndServe starts"),
+        )
+        .replace(
+            "\treturn s.Serve(addr)",
+            "\treturn  s.Serve( addr ) // same call",
+        );
     std::fs::write(&f, src).unwrap();
     reindex(&root);
 
@@ -62,7 +73,14 @@ fn note_survives_a_40_line_shift_and_reindex() {
 
     // A real edit of the body is flagged, not lost.
     let src = std::fs::read_to_string(&f).unwrap();
-    std::fs::write(&f, src.replace("s := &Server{Handler: h}", "s := &Server{}\n\ts.Handler = h")).unwrap();
+    std::fs::write(
+        &f,
+        src.replace(
+            "s := &Server{Handler: h}",
+            "s := &Server{}\n\ts.Handler = h",
+        ),
+    )
+    .unwrap();
     reindex(&root);
     let notes = notes_of(&index);
     assert_eq!(notes[0]["status"], "edited");
@@ -73,7 +91,10 @@ fn note_survives_a_40_line_shift_and_reindex() {
 #[test]
 fn renamed_function_orphans_its_note_without_losing_it() {
     let (_t, root, index) = index_fixture("notes");
-    let n = query_json(&index, &["note", "add", "app.Unused", "sum of squares below n"]);
+    let n = query_json(
+        &index,
+        &["note", "add", "app.Unused", "sum of squares below n"],
+    );
     let id = n["id"].as_u64().unwrap().to_string();
     let (file, line) = (n["file"].clone(), n["line"].clone());
 
@@ -88,7 +109,11 @@ fn renamed_function_orphans_its_note_without_losing_it() {
     assert_eq!(o["status"], "orphaned");
     assert_eq!(o["text"], "sum of squares below n");
     assert_eq!(o["symbol"], "example.com/notes/app.Unused");
-    assert_eq!((&o["file"], &o["line"]), (&file, &line), "last known location");
+    assert_eq!(
+        (&o["file"], &o["line"]),
+        (&file, &line),
+        "last known location"
+    );
     assert_eq!(o["candidates"][0], "example.com/notes/app.SumSquares");
     let text = query(&index, &["note", "list"]);
     assert!(text.contains("orphaned"), "{text}");
@@ -108,7 +133,11 @@ fn concurrent_note_adds_all_land() {
         .map(|i| {
             Command::new(common::bin())
                 .args(["--index-dir", index.to_str().unwrap(), "note", "add"])
-                .arg(if i % 2 == 0 { "web.ListenAndServe" } else { "(*web.Server).Serve" })
+                .arg(if i % 2 == 0 {
+                    "web.ListenAndServe"
+                } else {
+                    "(*web.Server).Serve"
+                })
                 .arg(format!("note number {i}"))
                 .env_remove("CODEWALK_INDEX_DIR")
                 .env_remove("CODEWALK_NOTES_DIR")
@@ -120,7 +149,10 @@ fn concurrent_note_adds_all_land() {
         assert!(c.wait().unwrap().success());
     }
     let notes = notes_of(&index);
-    let mut texts: Vec<String> = notes.iter().map(|n| n["text"].as_str().unwrap().to_string()).collect();
+    let mut texts: Vec<String> = notes
+        .iter()
+        .map(|n| n["text"].as_str().unwrap().to_string())
+        .collect();
     texts.sort();
     let want: Vec<String> = (0..8).map(|i| format!("note number {i}")).collect();
     assert_eq!(texts, want);
@@ -133,14 +165,25 @@ fn concurrent_note_adds_all_land() {
 #[test]
 fn deleting_and_rebuilding_the_index_keeps_notes() {
     let (_t, root, index) = index_fixture("notes");
-    query(&index, &["note", "add", "(*web.Server).Serve", "one goroutine per connection"]);
+    query(
+        &index,
+        &[
+            "note",
+            "add",
+            "(*web.Server).Serve",
+            "one goroutine per connection",
+        ],
+    );
     let store = root.join(".codewalk-notes/notes.jsonl");
     let before = std::fs::read(&store).unwrap();
 
     std::fs::remove_dir_all(&index).unwrap();
     // Without an index the notes are still readable from an explicit notes dir.
     let notes_dir = root.join(".codewalk-notes");
-    let v = query_json(&index, &["note", "list", "--notes", notes_dir.to_str().unwrap()]);
+    let v = query_json(
+        &index,
+        &["note", "list", "--notes", notes_dir.to_str().unwrap()],
+    );
     assert_eq!(v["notes"][0]["status"], "unchecked");
     assert_eq!(v["notes"][0]["text"], "one goroutine per connection");
 
@@ -148,7 +191,11 @@ fn deleting_and_rebuilding_the_index_keeps_notes() {
     let notes = notes_of(&index);
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0]["status"], "attached");
-    assert_eq!(std::fs::read(&store).unwrap(), before, "notes file untouched");
+    assert_eq!(
+        std::fs::read(&store).unwrap(),
+        before,
+        "notes file untouched"
+    );
 }
 
 #[test]
@@ -191,11 +238,20 @@ fn trails_list_switch_and_show() {
         "second-question"
     );
     query(&index, &["trail", "switch", "first"]);
-    query(&index, &["trail", "add", "(*web.Server).Serve", "--note", "loops"]);
+    query(
+        &index,
+        &["trail", "add", "(*web.Server).Serve", "--note", "loops"],
+    );
     let s = query(&index, &["trail", "show"]);
     assert!(s.contains("1. example.com/notes/web.ListenAndServe"), "{s}");
-    assert!(s.contains("↓ (*example.com/notes/web.Server).Serve (static)"), "{s}");
-    assert!(s.contains("2. (*example.com/notes/web.Server).Serve"), "{s}");
+    assert!(
+        s.contains("↓ (*example.com/notes/web.Server).Serve (static)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("2. (*example.com/notes/web.Server).Serve"),
+        "{s}"
+    );
     // Steps with text are notes, so `note list` shows them with their trail.
     let l = query(&index, &["note", "list"]);
     assert!(l.contains("[trail first-question]"), "{l}");
@@ -206,23 +262,50 @@ fn trails_list_switch_and_show() {
 }
 
 fn build_trail(index: &Path) {
-    query(index, &["trail", "start", "How does a request reach my handler?"]);
     query(
         index,
-        &["trail", "add", "web.ListenAndServe", "--note", "Wraps the handler in a Server."],
+        &["trail", "start", "How does a request reach my handler?"],
     );
     query(
         index,
-        &["trail", "add", "(*web.Server).Serve", "--note", "One goroutine per connection."],
+        &[
+            "trail",
+            "add",
+            "web.ListenAndServe",
+            "--note",
+            "Wraps the handler in a Server.",
+        ],
     );
     query(
         index,
-        &["trail", "add", "web.HandlerFunc.Serve", "--note", "The adapter: calls the user's function."],
+        &[
+            "trail",
+            "add",
+            "(*web.Server).Serve",
+            "--note",
+            "One goroutine per connection.",
+        ],
+    );
+    query(
+        index,
+        &[
+            "trail",
+            "add",
+            "web.HandlerFunc.Serve",
+            "--note",
+            "The adapter: calls the user's function.",
+        ],
     );
     query(index, &["trail", "add", "app.hello"]);
     query(
         index,
-        &["trail", "conclude", "The request reaches", "hello", "through the Handler interface."],
+        &[
+            "trail",
+            "conclude",
+            "The request reaches",
+            "hello",
+            "through the Handler interface.",
+        ],
     );
 }
 
@@ -232,7 +315,12 @@ fn export_matches_golden_markdown() {
     build_trail(&index);
     let md = query(
         &index,
-        &["trail", "export", "--link-base", "https://example.com/notes/blob/v1"],
+        &[
+            "trail",
+            "export",
+            "--link-base",
+            "https://example.com/notes/blob/v1",
+        ],
     );
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/notes/trail.md");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -240,7 +328,12 @@ fn export_matches_golden_markdown() {
         std::fs::write(&golden, &md).unwrap();
     }
     let want = std::fs::read_to_string(&golden).expect("golden file; run with UPDATE_GOLDEN=1");
-    assert_eq!(md, want, "export differs from {}; UPDATE_GOLDEN=1 rewrites it", golden.display());
+    assert_eq!(
+        md,
+        want,
+        "export differs from {}; UPDATE_GOLDEN=1 rewrites it",
+        golden.display()
+    );
 
     let j = query_json(&index, &["trail", "export"]);
     let steps = j["steps"].as_array().unwrap();

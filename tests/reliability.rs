@@ -100,7 +100,10 @@ fn two_index_runs_at_once_one_refuses() {
     let first = first.wait_with_output().unwrap();
     no_panic(&first);
     no_panic(&second);
-    assert!(overlapped, "the first run finished before the second started");
+    assert!(
+        overlapped,
+        "the first run finished before the second started"
+    );
     assert!(first.status.success(), "{}", err(&first));
     assert_eq!(second.status.code(), Some(1));
     let e = err(&second);
@@ -123,7 +126,11 @@ fn queries_during_index_answer_from_old_or_new_index() {
     let ix = r.join(".codewalk");
     let def_before = query(&ix, &["def", "F3_4_2"]);
     let callers_before = query(&ix, &["callers", "F3_4_2"]);
-    put(&r, "pkg0/zz_new.go", b"package pkg0\n\nfunc BrandNew() {}\n");
+    put(
+        &r,
+        "pkg0/zz_new.go",
+        b"package pkg0\n\nfunc BrandNew() {}\n",
+    );
     // Several rounds, so queries land before, during and right around the commit.
     let mut n = 0;
     for _round in 0..2 {
@@ -160,7 +167,14 @@ fn disk_full_keeps_old_index() {
     let mnt = t.path().join("small");
     fs::create_dir(&mnt).unwrap();
     let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt.to_str().unwrap()])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=2m",
+            "tmpfs",
+            mnt.to_str().unwrap(),
+        ])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
@@ -206,12 +220,23 @@ fn disk_full_keeps_old_index() {
     };
     assert!(free > 0);
     generate_tree(&r.join("gen"), 3, 100);
-    let o = run_in(&r, &["index", ".", "--no-std", "--quiet", "--index-dir", ixs]);
+    let o = run_in(
+        &r,
+        &["index", ".", "--no-std", "--quiet", "--index-dir", ixs],
+    );
     no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "index on a full disk: {}", err(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "index on a full disk: {}",
+        err(&o)
+    );
     let e = err(&o);
     assert!(e.contains("No space left"), "{e}");
-    assert!(e.contains("unchanged"), "does not say the old index is kept: {e}");
+    assert!(
+        e.contains("unchanged"),
+        "does not say the old index is kept: {e}"
+    );
     // The old index answers as before; the failed generation was removed.
     let after = (
         query(&ix, &["def", "util.Helper"]),
@@ -241,7 +266,11 @@ fn files_deleted_during_the_walk() {
         let _ = fs::remove_dir_all(&victim);
         let o = child.wait_with_output().unwrap();
         no_panic(&o);
-        assert!(o.status.success(), "index with vanishing files: {}", err(&o));
+        assert!(
+            o.status.success(),
+            "index with vanishing files: {}",
+            err(&o)
+        );
         let ix = r.join(".codewalk");
         let files = stats_files(&ix);
         assert!((900..=1000).contains(&files), "{files}");
@@ -258,7 +287,9 @@ fn file_of_50mb_is_skipped_as_too_large() {
     let mut big = String::from("package p\n\n");
     let mut i = 0;
     while big.len() < 50 << 20 {
-        big.push_str(&format!("func Gen{i}(a, b int) int {{ return a*b + {i} }}\n"));
+        big.push_str(&format!(
+            "func Gen{i}(a, b int) int {{ return a*b + {i} }}\n"
+        ));
         i += 1;
     }
     put(r, "p/huge.go", big.as_bytes());
@@ -268,7 +299,11 @@ fn file_of_50mb_is_skipped_as_too_large() {
     no_panic(&o);
     assert!(o.status.success(), "{}", err(&o));
     assert!(took < Duration::from_secs(20), "50 MB file took {took:?}");
-    assert!(err(&o).contains("huge.go"), "no warning for the huge file: {}", err(&o));
+    assert!(
+        err(&o).contains("huge.go"),
+        "no warning for the huge file: {}",
+        err(&o)
+    );
     let ix = r.join(".codewalk");
     let s = query_json(&ix, &["stats"]);
     assert_eq!(s["too_large_files"], 1, "{s}");
@@ -343,12 +378,15 @@ fn deeply_nested_expression_in_a_single_file() {
 /// with a 200k-deep expression aborts the whole index with a stack overflow even on the
 /// 256 MiB worker stacks. Un-ignore when the extractor caps its depth.
 #[test]
-#[ignore = "stack overflow in facts::lower on 200k-deep nesting (reported to the lead)"]
 fn very_deeply_nested_expression() {
     let t = tempfile::tempdir().unwrap();
     let r = t.path();
     let n = 200_000;
-    let src = format!("package p\n\nvar Deep = {}1{}\n\nfunc AfterDeep() {{}}\n", "(".repeat(n), ")".repeat(n));
+    let src = format!(
+        "package p\n\nvar Deep = {}1{}\n\nfunc AfterDeep() {{}}\n",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
     put(r, "p/deep.go", src.as_bytes());
     for i in 0..4 {
         put(r, &format!("p/o{i}.go"), b"package p\n");
@@ -385,7 +423,6 @@ fn crlf_bom_loops_and_no_go_through_one_tree() {
 }
 
 #[test]
-#[ignore = "tree-sitter recovery drops the whole file (package clause included) around 2 KB of binary noise (reported to the lead)"]
 fn declarations_before_binary_noise_survive() {
     let t = tempfile::tempdir().unwrap();
     let r = t.path();
@@ -399,6 +436,8 @@ fn declarations_before_binary_noise_survive() {
     }
     bin.extend_from_slice(b"\n\nfunc AfterNoise() {}\n");
     put(r, "p/bin.go", &bin);
-    assert!(run_in(r, &["index", ".", "--no-std", "--quiet"]).status.success());
+    assert!(run_in(r, &["index", ".", "--no-std", "--quiet"])
+        .status
+        .success());
     assert!(query(&r.join(".codewalk"), &["def", "BeforeNoise"]).starts_with("p/bin.go:3"));
 }

@@ -135,9 +135,27 @@ fn layout_vendor() {
         packages(&ix),
         table(&[
             ("example.com/app/cmd/app", "cmd/app", 1, 0, false),
-            ("example.com/app/internal/store", "internal/store", 1, 0, false),
-            ("github.com/pkg/errors", "vendor/github.com/pkg/errors", 1, 0, true),
-            ("golang.org/x/sync/errgroup", "vendor/golang.org/x/sync/errgroup", 1, 0, true),
+            (
+                "example.com/app/internal/store",
+                "internal/store",
+                1,
+                0,
+                false
+            ),
+            (
+                "github.com/pkg/errors",
+                "vendor/github.com/pkg/errors",
+                1,
+                0,
+                true
+            ),
+            (
+                "golang.org/x/sync/errgroup",
+                "vendor/golang.org/x/sync/errgroup",
+                1,
+                0,
+                true
+            ),
         ])
     );
     // --no-vendor hides the vendored packages.
@@ -151,8 +169,20 @@ fn layout_kube_staging_symlink() {
     assert_eq!(
         packages(&ix),
         table(&[
-            ("github.com/google/uuid", "vendor/github.com/google/uuid", 1, 0, true),
-            ("k8s.io/api/core/v1", "staging/src/k8s.io/api/core/v1", 1, 0, false),
+            (
+                "github.com/google/uuid",
+                "vendor/github.com/google/uuid",
+                1,
+                0,
+                true
+            ),
+            (
+                "k8s.io/api/core/v1",
+                "staging/src/k8s.io/api/core/v1",
+                1,
+                0,
+                false
+            ),
             (
                 "k8s.io/client-go/kubernetes",
                 "staging/src/k8s.io/client-go/kubernetes",
@@ -167,7 +197,13 @@ fn layout_kube_staging_symlink() {
                 0,
                 false
             ),
-            ("k8s.io/kubernetes/pkg/controller", "pkg/controller", 1, 0, false),
+            (
+                "k8s.io/kubernetes/pkg/controller",
+                "pkg/controller",
+                1,
+                0,
+                false
+            ),
         ])
     );
     // Indexed once: 5 files, not 5 + the symlinked copies.
@@ -180,7 +216,10 @@ fn layout_kube_staging_symlink() {
 #[test]
 fn layout_gitignore() {
     let (_t, root, ix) = index_fixture("layouts/gitignore");
-    assert!(root.join(".gitignore").is_file(), "fixture copy lost .gitignore");
+    assert!(
+        root.join(".gitignore").is_file(),
+        "fixture copy lost .gitignore"
+    );
     let name = root.file_name().unwrap().to_str().unwrap().to_string();
     assert_eq!(
         packages(&ix),
@@ -210,7 +249,13 @@ fn layout_gopath() {
         packages(&src.join(".codewalk")),
         table(&[
             ("github.com/acme/tool", "github.com/acme/tool", 1, 0, false),
-            ("github.com/acme/tool/client", "github.com/acme/tool/client", 1, 0, false),
+            (
+                "github.com/acme/tool/client",
+                "github.com/acme/tool/client",
+                1,
+                0,
+                false
+            ),
             (errs, errs, 1, 0, true),
             (
                 "golang.org/x/text/unicode/norm",
@@ -242,8 +287,16 @@ fn def_finds_symbols_at_file_line() {
     let (_t, root, ix) = index_fixture("spine/basic");
     let cases = [
         ("shapes.Shape", "shapes/shapes.go", "type Shape interface"),
-        ("example.com/spine/shapes.Circle", "shapes/shapes.go", "type Circle struct"),
-        ("(*example.com/spine/shapes.Circle).Area", "shapes/shapes.go", "func (c *Circle) Area"),
+        (
+            "example.com/spine/shapes.Circle",
+            "shapes/shapes.go",
+            "type Circle struct",
+        ),
+        (
+            "(*example.com/spine/shapes.Circle).Area",
+            "shapes/shapes.go",
+            "func (c *Circle) Area",
+        ),
         ("Circle.Area", "shapes/shapes.go", "func (c *Circle) Area"),
         ("NewCircle", "shapes/shapes.go", "func NewCircle"),
         ("shapes.Pi", "shapes/shapes.go", "const Pi"),
@@ -334,11 +387,14 @@ fn odd_encodings_crlf_bom_non_utf8() {
 
 /// Known bug in `facts` (doc comments of CRLF files keep the `\r`): un-ignore when fixed.
 #[test]
-#[ignore = "facts keeps the CR of CRLF doc comments (reported to the lead)"]
 fn crlf_doc_comment_has_no_cr() {
     let t = tempfile::tempdir().unwrap();
     let r = t.path();
-    put(r, "p/crlf.go", b"package p\r\n\r\n// Crlf doc.\r\n// Second line.\r\nfunc Crlf() {}\r\n");
+    put(
+        r,
+        "p/crlf.go",
+        b"package p\r\n\r\n// Crlf doc.\r\n// Second line.\r\nfunc Crlf() {}\r\n",
+    );
     assert!(index_at(r, &[]).status.success());
     let d = query_json(&r.join(".codewalk"), &["def", "Crlf"]);
     assert_eq!(d["doc"], "Crlf doc.\nSecond line.", "{d}");
@@ -347,14 +403,20 @@ fn crlf_doc_comment_has_no_cr() {
 /// Known bug in `facts`: a doc comment with a non-UTF-8 byte is dropped entirely (it should
 /// be kept, lossily decoded). Un-ignore when fixed.
 #[test]
-#[ignore = "facts drops doc comments containing non-UTF-8 bytes (reported to the lead)"]
 fn non_utf8_doc_comment_is_kept() {
     let t = tempfile::tempdir().unwrap();
     let r = t.path();
-    put(r, "p/a.go", b"package p\n\n// Latin doc \xe9.\nfunc Latin() {}\n");
+    put(
+        r,
+        "p/a.go",
+        b"package p\n\n// Latin doc \xe9.\nfunc Latin() {}\n",
+    );
     assert!(index_at(r, &[]).status.success());
     let d = query_json(&r.join(".codewalk"), &["def", "Latin"]);
-    assert!(d["doc"].as_str().unwrap_or("").starts_with("Latin doc"), "{d}");
+    assert!(
+        d["doc"].as_str().unwrap_or("").starts_with("Latin doc"),
+        "{d}"
+    );
 }
 
 #[test]
@@ -441,7 +503,11 @@ fn interrupted_index_keeps_previous_index() {
     let before = snapshot(&ix);
     // New content that a completed run would show: the snapshot must not change unless
     // the run completed.
-    put(&r, "pkg0/zz_new.go", b"package pkg0\n\nfunc BrandNew() {}\n");
+    put(
+        &r,
+        "pkg0/zz_new.go",
+        b"package pkg0\n\nfunc BrandNew() {}\n",
+    );
     let mut mid_run = 0;
     for ms in [50u64, 200, 1000] {
         let mut child = Command::new(bin())
@@ -458,7 +524,11 @@ fn interrupted_index_keeps_previous_index() {
         child.wait().unwrap();
         if alive {
             mid_run += 1;
-            assert_eq!(snapshot(&ix), before, "answers changed after SIGKILL at {ms}ms");
+            assert_eq!(
+                snapshot(&ix),
+                before,
+                "answers changed after SIGKILL at {ms}ms"
+            );
             assert!(
                 run_in(&r, &["def", "BrandNew"]).status.code() == Some(1),
                 "killed run published its index"
@@ -489,7 +559,10 @@ fn chdir_and_walking_up_find_the_index() {
     let o = run_in(&deep, &["def", "util.Helper"]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).starts_with("util/util.go:"), "{}", out(&o));
-    let o = run_in(Path::new("/"), &["-C", deep.to_str().unwrap(), "def", "util.Helper"]);
+    let o = run_in(
+        Path::new("/"),
+        &["-C", deep.to_str().unwrap(), "def", "util.Helper"],
+    );
     assert!(o.status.success(), "{}", err(&o));
     let o = run_in(Path::new("/"), &["-C", "/nonexistent/dir", "def", "X"]);
     let e = fails(&o, 1);
@@ -497,7 +570,10 @@ fn chdir_and_walking_up_find_the_index() {
     // -C also applies to `index`.
     let t = tempfile::tempdir().unwrap();
     put(t.path(), "q/q.go", b"package q\n\nfunc Q() {}\n");
-    let o = run_in(Path::new("/"), &["-C", t.path().to_str().unwrap(), "index", "--no-std", "-q"]);
+    let o = run_in(
+        Path::new("/"),
+        &["-C", t.path().to_str().unwrap(), "index", "--no-std", "-q"],
+    );
     assert!(o.status.success(), "{}", err(&o));
     assert!(t.path().join(".codewalk/CURRENT").is_file());
 }
@@ -510,7 +586,14 @@ fn index_dir_flag_and_env() {
     let elsewhere = t.path().join("idx");
     let o = run_in(
         &root,
-        &["index", ".", "--no-std", "-q", "--index-dir", elsewhere.to_str().unwrap()],
+        &[
+            "index",
+            ".",
+            "--no-std",
+            "-q",
+            "--index-dir",
+            elsewhere.to_str().unwrap(),
+        ],
     );
     assert!(o.status.success(), "{}", err(&o));
     assert!(!root.join(".codewalk").exists(), "--index-dir ignored");
@@ -561,18 +644,21 @@ fn no_go_files_is_an_error_and_leaves_nothing() {
     put(t.path(), "src/main.rs", b"fn main() {}\n");
     let e = fails(&run_in(t.path(), &["index", ".", "--no-std"]), 1);
     assert!(e.contains("no Go files found"), "{e}");
-    assert!(!t.path().join(".codewalk").exists(), "a failed run left an index dir behind");
+    assert!(
+        !t.path().join(".codewalk").exists(),
+        "a failed run left an index dir behind"
+    );
 }
 
 #[test]
 fn no_index_says_how_to_create_one() {
     let t = tempfile::tempdir().unwrap();
     let e = fails(&run_in(t.path(), &["def", "X"]), 1);
-    assert!(e.contains("no index found") && e.contains("codewalk index"), "{e}");
-    let e = fails(
-        &run_in(t.path(), &["--index-dir", "nowhere", "stats"]),
-        1,
+    assert!(
+        e.contains("no index found") && e.contains("codewalk index"),
+        "{e}"
     );
+    let e = fails(&run_in(t.path(), &["--index-dir", "nowhere", "stats"]), 1);
     assert!(e.contains("codewalk index"), "{e}");
 }
 
@@ -598,7 +684,10 @@ fn assert_damaged(root: &Path, what: &str, must_contain: &str) {
         let o = run_in(root, args);
         let e = fails(&o, 1);
         assert!(e.contains(must_contain), "{what}: {args:?}: {e}");
-        assert!(e.contains("codewalk index"), "{what}: {args:?}: no fix given: {e}");
+        assert!(
+            e.contains("codewalk index"),
+            "{what}: {args:?}: no fix given: {e}"
+        );
         assert_eq!(e.trim_end().lines().count(), 1, "{what}: {e}");
     }
 }
@@ -662,7 +751,11 @@ fn corrupt_truncated_and_future_indexes() {
     // CURRENT names nothing useful.
     fs::write(ix.join("CURRENT"), b"../../etc").unwrap();
     assert_damaged(&root, "bad CURRENT", "corrupt");
-    fs::write(ix.join("CURRENT"), gen.file_name().unwrap().to_str().unwrap()).unwrap();
+    fs::write(
+        ix.join("CURRENT"),
+        gen.file_name().unwrap().to_str().unwrap(),
+    )
+    .unwrap();
     // A future format version.
     let mut mv: Value = serde_json::from_slice(&pristine[2].1).unwrap();
     mv["format_version"] = Value::from(999);
@@ -686,12 +779,29 @@ fn read_only_index_dir() {
     let mnt = t.path().join("ro");
     fs::create_dir(&mnt).unwrap();
     let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt.to_str().unwrap()])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=4m",
+            "tmpfs",
+            mnt.to_str().unwrap(),
+        ])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     let ro_ix = mnt.join("idx");
-    let o = run_in(&root, &["index", ".", "--no-std", "-q", "--index-dir", ro_ix.to_str().unwrap()]);
+    let o = run_in(
+        &root,
+        &[
+            "index",
+            ".",
+            "--no-std",
+            "-q",
+            "--index-dir",
+            ro_ix.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", err(&o));
     let made_ro = if mounted {
         Command::new("mount")
@@ -706,7 +816,17 @@ fn read_only_index_dir() {
         // Queries work from a read-only index.
         assert_eq!(def_loc(&ro_ix, "util.Helper"), def_loc(&ix, "util.Helper"));
         // Indexing into it fails with one clear line and leaves it answering.
-        let o = run_in(&root, &["index", ".", "--no-std", "-q", "--index-dir", ro_ix.to_str().unwrap()]);
+        let o = run_in(
+            &root,
+            &[
+                "index",
+                ".",
+                "--no-std",
+                "-q",
+                "--index-dir",
+                ro_ix.to_str().unwrap(),
+            ],
+        );
         let e = fails(&o, 1);
         assert!(
             e.contains("Read-only") || e.contains("Permission denied"),
@@ -738,12 +858,32 @@ fn gostd_def_locations() {
     assert_eq!(def_loc(&ix, "(*net/http.Server).Serve"), want);
     // Own sample.
     for (name, file, needle) in [
-        ("strings.Builder", "strings/builder.go", "type Builder struct"),
-        ("(*bufio.Reader).ReadString", "bufio/bufio.go", "func (b *Reader) ReadString("),
-        ("context.Context", "context/context.go", "type Context interface"),
+        (
+            "strings.Builder",
+            "strings/builder.go",
+            "type Builder struct",
+        ),
+        (
+            "(*bufio.Reader).ReadString",
+            "bufio/bufio.go",
+            "func (b *Reader) ReadString(",
+        ),
+        (
+            "context.Context",
+            "context/context.go",
+            "type Context interface",
+        ),
         ("sort.Slice", "sort/slice.go", "func Slice("),
-        ("(*sync.Mutex).Lock", "sync/mutex.go", "func (m *Mutex) Lock()"),
-        ("encoding/json.Marshal", "encoding/json/encode.go", "func Marshal("),
+        (
+            "(*sync.Mutex).Lock",
+            "sync/mutex.go",
+            "func (m *Mutex) Lock()",
+        ),
+        (
+            "encoding/json.Marshal",
+            "encoding/json/encode.go",
+            "func Marshal(",
+        ),
     ] {
         let want = format!("{file}:{}", line_of(&Path::new(GOSTD).join(file), needle));
         assert_eq!(def_loc(&ix, name), want, "def {name}");
@@ -806,9 +946,26 @@ fn gostd_files_per_package_match_ground_truth() {
         c.1 += p["test_files"].as_u64().unwrap();
     }
     let sample = [
-        "io", "strings", "bufio", "bytes", "sort", "errors", "fmt", "os", "context", "sync",
-        "net/http", "encoding/json", "go/types", "crypto/sha256", "net/url", "time",
-        "runtime/debug", "text/template", "regexp/syntax", "unicode/utf8",
+        "io",
+        "strings",
+        "bufio",
+        "bytes",
+        "sort",
+        "errors",
+        "fmt",
+        "os",
+        "context",
+        "sync",
+        "net/http",
+        "encoding/json",
+        "go/types",
+        "crypto/sha256",
+        "net/url",
+        "time",
+        "runtime/debug",
+        "text/template",
+        "regexp/syntax",
+        "unicode/utf8",
     ];
     let mut total = 0;
     for dir in sample {
@@ -829,7 +986,13 @@ fn gostd_files_per_package_match_ground_truth() {
         .iter()
         .map(|p| p["path"].as_str().unwrap())
         .collect();
-    for p in ["io", "io_test", "net/http", "net/http_test", "encoding/json"] {
+    for p in [
+        "io",
+        "io_test",
+        "net/http",
+        "net/http_test",
+        "encoding/json",
+    ] {
         assert!(paths.contains(p), "missing package {p}");
     }
     // stats: every regular .go file below GOSTD (outside hidden dirs) is counted once.

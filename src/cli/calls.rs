@@ -202,7 +202,10 @@ fn open(ctx: &Ctx, name: &str) -> Result<(Index, u32)> {
 /// `CODEWALK_TIMING=1`: phase timings on stderr (for bench/ and performance work).
 fn timing(what: &str, since: std::time::Instant) {
     if std::env::var_os("CODEWALK_TIMING").is_some() {
-        eprintln!("timing: {what}: {:.1} ms", since.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "timing: {what}: {:.1} ms",
+            since.elapsed().as_secs_f64() * 1e3
+        );
     }
 }
 
@@ -238,7 +241,9 @@ pub fn callers(ctx: &Ctx, a: CallersArgs) -> Result<()> {
     require_func(&ix, id)?;
     let cg = call_graph(&ix)?;
     if a.depth <= 1 {
+        let t = std::time::Instant::now();
         let edges = cg.callers(&ix, id, &o);
+        timing("query", t);
         if ctx.json {
             return render::json(&serde_json::json!({
                 "symbol": render::symbol(&ix, id),
@@ -248,10 +253,19 @@ pub fn callers(ctx: &Ctx, a: CallersArgs) -> Result<()> {
         let mut w = std::io::stdout().lock();
         writeln!(w, "{}  {}", ix.sym(id).qname, ix.location(id))?;
         for e in &edges {
-            writeln!(w, "  {}  {}", ix.sym(e.caller).qname, hop_text(&ix, e, false))?;
+            writeln!(
+                w,
+                "  {}  {}",
+                ix.sym(e.caller).qname,
+                hop_text(&ix, e, false)
+            )?;
         }
         if edges.is_empty() {
-            eprintln!("no callers of {} in the index{}", ix.sym(id).qname, filter_hint(&a.filter));
+            eprintln!(
+                "no callers of {} in the index{}",
+                ix.sym(id).qname,
+                filter_hint(&a.filter)
+            );
         }
         return Ok(());
     }
@@ -265,7 +279,9 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
     require_func(&ix, id)?;
     let cg = call_graph(&ix)?;
     if a.depth <= 1 {
+        let t = std::time::Instant::now();
         let edges = cg.callees(&ix, id, &o);
+        timing("query", t);
         let unres = if a.unresolved {
             query::unresolved(&ix, id).map_err(qerr)?
         } else {
@@ -281,18 +297,35 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
         let mut w = std::io::stdout().lock();
         writeln!(w, "{}  {}", ix.sym(id).qname, ix.location(id))?;
         for e in &edges {
-            writeln!(w, "  {}  {}", ix.sym(e.callee).qname, hop_text(&ix, e, true))?;
+            writeln!(
+                w,
+                "  {}  {}",
+                ix.sym(e.callee).qname,
+                hop_text(&ix, e, true)
+            )?;
         }
         for u in &unres {
             print_unresolved(&mut w, &ix, u, "  ")?;
         }
         if edges.is_empty() && unres.is_empty() {
-            eprintln!("{} calls nothing in the index{}", ix.sym(id).qname, filter_hint(&a.filter));
+            eprintln!(
+                "{} calls nothing in the index{}",
+                ix.sym(id).qname,
+                filter_hint(&a.filter)
+            );
         }
         return Ok(());
     }
     let t = cg.tree(&ix, id, a.depth, &o);
-    print_tree(ctx, &ix, &t, false, a.depth, a.unresolved.then_some(()), "callees")
+    print_tree(
+        ctx,
+        &ix,
+        &t,
+        false,
+        a.depth,
+        a.unresolved.then_some(()),
+        "callees",
+    )
 }
 
 fn filter_hint(f: &FilterArgs) -> &'static str {
@@ -303,8 +336,17 @@ fn filter_hint(f: &FilterArgs) -> &'static str {
     }
 }
 
-fn print_unresolved(w: &mut impl Write, ix: &Index, u: &store::Unresolved, indent: &str) -> Result<()> {
-    let name = if u.name.is_empty() { "?" } else { u.name.as_str() };
+fn print_unresolved(
+    w: &mut impl Write,
+    ix: &Index,
+    u: &store::Unresolved,
+    indent: &str,
+) -> Result<()> {
+    let name = if u.name.is_empty() {
+        "?"
+    } else {
+        u.name.as_str()
+    };
     writeln!(
         w,
         "{indent}? {name}  unresolved ({})  {}:{}",
@@ -443,12 +485,22 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     let Some(to_name) = &a.to else {
         let cg = call_graph(&ix)?;
         let t = cg.tree(&ix, from, a.depth, &o);
-        return print_tree(ctx, &ix, &t, false, a.depth, a.unresolved.then_some(()), "edges");
+        return print_tree(
+            ctx,
+            &ix,
+            &t,
+            false,
+            a.depth,
+            a.unresolved.then_some(()),
+            "edges",
+        );
     };
     let to = ix.resolve(to_name, ctx.first).map_err(qerr)?;
     require_func(&ix, to)?;
     let cg = call_graph(&ix)?;
+    let t = std::time::Instant::now();
     let paths = cg.paths(&ix, from, to, &o);
+    timing("query", t);
     let (fq, tq) = (&ix.sym(from).qname, &ix.sym(to).qname);
     if !paths.is_empty() {
         if ctx.json {
@@ -480,10 +532,22 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
             }
         )?;
         for (i, p) in paths.iter().enumerate() {
-            writeln!(w, "path {} ({} call{})", i + 1, p.len(), if p.len() == 1 { "" } else { "s" })?;
+            writeln!(
+                w,
+                "path {} ({} call{})",
+                i + 1,
+                p.len(),
+                if p.len() == 1 { "" } else { "s" }
+            )?;
             writeln!(w, "  0. {}  {}", fq, ix.location(from))?;
             for (k, e) in p.iter().enumerate() {
-                writeln!(w, "  {}. {}  {}", k + 1, ix.sym(e.callee).qname, hop_text(&ix, e, true))?;
+                writeln!(
+                    w,
+                    "  {}. {}  {}",
+                    k + 1,
+                    ix.sym(e.callee).qname,
+                    hop_text(&ix, e, true)
+                )?;
             }
         }
         return Ok(());
@@ -504,7 +568,11 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
         max_d(&miss.forward)
     ));
     for (id, d) in &near_f {
-        msg.push_str(&format!("    {}  (depth {d})  {}\n", ix.sym(*id).qname, ix.location(*id)));
+        msg.push_str(&format!(
+            "    {}  (depth {d})  {}\n",
+            ix.sym(*id).qname,
+            ix.location(*id)
+        ));
     }
     msg.push_str(&format!(
         "  to {tq}: {} callers found, {} calls up; nearest to the start:\n",
@@ -512,7 +580,11 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
         max_d(&miss.backward)
     ));
     for (id, d) in &near_b {
-        msg.push_str(&format!("    {}  (depth {d})  {}\n", ix.sym(*id).qname, ix.location(*id)));
+        msg.push_str(&format!(
+            "    {}  (depth {d})  {}\n",
+            ix.sym(*id).qname,
+            ix.location(*id)
+        ));
     }
     // Dynamic calls on the forward side may be the missing link.
     let g = ix.graph().map_err(qerr)?;
@@ -533,7 +605,11 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
             "  {} unresolved calls on the way ({} dynamic){}",
             unres.len(),
             dynamic,
-            if a.unresolved { ":\n" } else { "; list them with --unresolved\n" }
+            if a.unresolved {
+                ":\n"
+            } else {
+                "; list them with --unresolved\n"
+            }
         ));
         if a.unresolved {
             let mut sorted = unres.clone();

@@ -430,8 +430,7 @@ fn implements(ctx: &Ctx, a: ImplementsArgs) -> Result<()> {
             || o.no_vendor && ix.is_vendor(t)
             || o.no_std && ix.is_external(t)
             || o.exclude.as_ref().is_some_and(|r| r.is_match(&s.qname))
-            || o
-                .focus
+            || o.focus
                 .as_ref()
                 .is_some_and(|f| !query::under(pkg_path(&ix, t), f)))
     };
@@ -545,11 +544,18 @@ fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
     if pkgs.is_empty() {
         return Err(exit(
             1,
-            format!("no packages under '{}'; list them with `codewalk packages`", a.prefix),
+            format!(
+                "no packages under '{}'; list them with `codewalk packages`",
+                a.prefix
+            ),
         ));
     }
-    let known: HashMap<&str, &store::PkgRec> =
-        ix.symbols.pkgs.iter().map(|p| (p.path.as_str(), p)).collect();
+    let known: HashMap<&str, &store::PkgRec> = ix
+        .symbols
+        .pkgs
+        .iter()
+        .map(|p| (p.path.as_str(), p))
+        .collect();
     let mut d = Diagram {
         title: if prefix.is_empty() {
             "package imports".to_string()
@@ -597,7 +603,7 @@ fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
             };
             let inside = selected(q);
             let is_ext = q.flags & store::F_EXTERNAL != 0;
-            if !inside && !(a.external && is_ext) {
+            if !(inside || a.external && is_ext) {
                 continue;
             }
             let Some(to) = add(&mut d, key(imp), is_ext) else {
@@ -698,7 +704,10 @@ fn emit(ctx: &Ctx, d: &Diagram, o: &OutArgs) -> Result<()> {
     let format = if ctx.json { Format::Json } else { o.format };
     if let Some(r) = o.render {
         let Some(out) = &o.output else {
-            return Err(exit(2, "--render needs -o FILE (the image is written there)"));
+            return Err(exit(
+                2,
+                "--render needs -o FILE (the image is written there)",
+            ));
         };
         if format == Format::Mermaid {
             return Err(exit(

@@ -55,11 +55,22 @@ pub fn def(ctx: &Ctx, a: DefArgs) -> Result<()> {
     let id = ix.resolve(&a.name, ctx.first).map_err(qerr)?;
     check_filter(ctx, &ix, id, &a.name)?;
     let out = render::symbol(&ix, id);
+    let notes = ctx.notes(&ix);
     if ctx.json {
-        return render::json(&out);
+        let mut v = serde_json::to_value(&out)?;
+        if let Some(n) = &notes {
+            let attached = n.json(&ix, id);
+            if !attached.is_empty() {
+                v["notes"] = serde_json::Value::Array(attached);
+            }
+        }
+        return render::json(&v);
     }
     let mut w = std::io::stdout().lock();
     print_def(&mut w, &out)?;
+    if let Some(n) = &notes {
+        n.write_lines(&mut w, &ix, id, "  ")?;
+    }
     Ok(())
 }
 
@@ -97,6 +108,9 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
         });
     }
     let mut w = std::io::stdout().lock();
+    if let Some(n) = ctx.notes(&ix) {
+        n.write_lines(&mut w, &ix, id, "// note: ")?;
+    }
     writeln!(w, "// {}:{}", s.file, s.line)?;
     if !s.doc.is_empty() {
         for l in s.doc.lines() {

@@ -40,6 +40,9 @@ pub struct Cli {
     /// When a name is ambiguous, take the best-ranked candidate instead of listing them.
     #[arg(long, global = true)]
     pub first: bool,
+    /// Do not print the notes attached to the symbols shown.
+    #[arg(long, global = true)]
+    pub no_notes: bool,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
@@ -89,6 +92,7 @@ pub struct Ctx {
     pub json: bool,
     pub filter: Filter,
     pub first: bool,
+    pub no_notes: bool,
 }
 
 impl Ctx {
@@ -106,6 +110,16 @@ impl Ctx {
 
     pub fn open(&self) -> Result<Index, QueryError> {
         Index::open(&self.index_dir()?)
+    }
+
+    /// Notes attached to symbols, unless `--no-notes`.
+    pub fn notes(&self, ix: &Index) -> Option<crate::notes::Attached> {
+        if self.no_notes {
+            return None;
+        }
+        let n = crate::notes::Attached::load(ix, None);
+        n.warn();
+        Some(n)
     }
 
     pub fn resolve_path(&self, p: &Path) -> PathBuf {
@@ -164,6 +178,7 @@ pub fn run(cli: Cli) -> Result<()> {
             external: false,
         },
         first: cli.first,
+        no_notes: cli.no_notes,
     };
     match cli.cmd {
         Cmd::Index(a) => index::run(&ctx, a),

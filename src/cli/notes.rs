@@ -111,8 +111,11 @@ pub enum TrailCmd {
 /// Opens the index (required) and the notes store.
 fn open_rw(ctx: &Ctx, explicit: &Option<PathBuf>) -> Result<(Index, Store)> {
     let ix = ctx.open().map_err(qerr)?;
-    let dir = notes::notes_dir(explicit.as_deref().map(|d| ctx.resolve_path(d)).as_deref(), Some(&ix))
-        .expect("a notes dir is known once the index is open");
+    let dir = notes::notes_dir(
+        explicit.as_deref().map(|d| ctx.resolve_path(d)).as_deref(),
+        Some(&ix),
+    )
+    .expect("a notes dir is known once the index is open");
     Ok((ix, Store::new(dir)))
 }
 
@@ -140,10 +143,12 @@ fn load(store: &Store) -> Result<Data> {
 }
 
 fn write<T>(store: &Store, f: impl FnOnce(&mut Data) -> Result<T>) -> Result<T> {
-    store.write(f).map_err(|e| match e.downcast::<super::Exit>() {
-        Ok(x) => x.into(),
-        Err(e) => super::exit(1, format!("{e:#}")),
-    })
+    store
+        .write(f)
+        .map_err(|e| match e.downcast::<super::Exit>() {
+            Ok(x) => x.into(),
+            Err(e) => super::exit(1, format!("{e:#}")),
+        })
 }
 
 /// Refreshes the last known location of notes whose symbol still resolves with the same
@@ -194,9 +199,10 @@ fn note_out(ix: Option<&Index>, n: &Note) -> NoteOut {
         _ => (n.symbol.clone(), n.file.clone(), n.line, pkg_of(&n.symbol)),
     };
     let candidates = match (&a, ix) {
-        (Some(Anchor::Orphaned { candidates }), Some(ix)) => {
-            candidates.iter().map(|&c| ix.sym(c).qname.clone()).collect()
-        }
+        (Some(Anchor::Orphaned { candidates }), Some(ix)) => candidates
+            .iter()
+            .map(|&c| ix.sym(c).qname.clone())
+            .collect(),
         _ => Vec::new(),
     };
     NoteOut {
@@ -226,7 +232,10 @@ fn pkg_of(q: &str) -> String {
 fn text_of(words: &[String]) -> Result<String> {
     let t = words.join(" ").trim().to_string();
     if t.is_empty() {
-        return Err(super::exit(2, "the note is empty; give its text as arguments"));
+        return Err(super::exit(
+            2,
+            "the note is empty; give its text as arguments",
+        ));
     }
     Ok(t)
 }
@@ -298,7 +307,8 @@ pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<()> {
             let mut last_pkg: Option<String> = None;
             for o in &out {
                 let group = if o.status == "orphaned" {
-                    "orphaned (symbol not in the index; `codewalk note move ID SYMBOL` re-attaches)".to_string()
+                    "orphaned (symbol not in the index; `codewalk note move ID SYMBOL` re-attaches)"
+                        .to_string()
                 } else {
                     o.package.clone()
                 };
@@ -341,9 +351,9 @@ pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<()> {
                 if let Some(ix) = &ix {
                     refresh(ix, d);
                 }
-                let n = d
-                    .note_mut(id)
-                    .ok_or_else(|| super::exit(1, format!("no note #{id}; see `codewalk note list`")))?;
+                let n = d.note_mut(id).ok_or_else(|| {
+                    super::exit(1, format!("no note #{id}; see `codewalk note list`"))
+                })?;
                 n.text = text;
                 n.updated = notes::now();
                 // The user has looked at the code again: take the anchor afresh.
@@ -363,11 +373,9 @@ pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<()> {
         NoteCmd::Rm { id } => {
             let (_ix, store) = open_ro(ctx, &a.notes)?;
             let (n, steps) = write(&store, |d| {
-                let i = d
-                    .notes
-                    .iter()
-                    .position(|n| n.id == id)
-                    .ok_or_else(|| super::exit(1, format!("no note #{id}; see `codewalk note list`")))?;
+                let i = d.notes.iter().position(|n| n.id == id).ok_or_else(|| {
+                    super::exit(1, format!("no note #{id}; see `codewalk note list`"))
+                })?;
                 let used: Vec<String> = d
                     .trails
                     .iter()
@@ -389,7 +397,12 @@ pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<()> {
             if ctx.json {
                 return crate::render::json(&serde_json::json!({"removed": n.id}));
             }
-            println!("note #{} removed ({}: {})", n.id, n.symbol, notes::first_line(&n.text));
+            println!(
+                "note #{} removed ({}: {})",
+                n.id,
+                n.symbol,
+                notes::first_line(&n.text)
+            );
             Ok(())
         }
         NoteCmd::Move { id, symbol } => {
@@ -397,9 +410,9 @@ pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<()> {
             let sid = ix.resolve(&symbol, ctx.first).map_err(qerr)?;
             let (old, n) = write(&store, |d| {
                 refresh(&ix, d);
-                let n = d
-                    .note_mut(id)
-                    .ok_or_else(|| super::exit(1, format!("no note #{id}; see `codewalk note list`")))?;
+                let n = d.note_mut(id).ok_or_else(|| {
+                    super::exit(1, format!("no note #{id}; see `codewalk note list`"))
+                })?;
                 let old = n.symbol.clone();
                 notes::reanchor(&ix, sid, n);
                 Ok((old, n.clone()))
@@ -435,7 +448,11 @@ fn find_trail<'a>(d: &'a Data, name: &str) -> Result<&'a Trail> {
         return Ok(t);
     }
     // A unique prefix of a slug is enough.
-    let m: Vec<&Trail> = d.trails.iter().filter(|t| t.slug.starts_with(name)).collect();
+    let m: Vec<&Trail> = d
+        .trails
+        .iter()
+        .filter(|t| t.slug.starts_with(name))
+        .collect();
     match m.as_slice() {
         [t] => Ok(t),
         [] => Err(super::exit(
@@ -445,7 +462,11 @@ fn find_trail<'a>(d: &'a Data, name: &str) -> Result<&'a Trail> {
                 if d.trails.is_empty() {
                     "none (start one with `codewalk trail start \"QUESTION\"`)".to_string()
                 } else {
-                    d.trails.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>().join(", ")
+                    d.trails
+                        .iter()
+                        .map(|t| t.slug.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             ),
         )),
@@ -453,7 +474,10 @@ fn find_trail<'a>(d: &'a Data, name: &str) -> Result<&'a Trail> {
             2,
             format!(
                 "'{name}' matches several trails: {}",
-                m.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>().join(", ")
+                m.iter()
+                    .map(|t| t.slug.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )),
     }
@@ -583,7 +607,11 @@ pub fn trail(ctx: &Ctx, a: TrailArgs) -> Result<()> {
             for s in &art.steps {
                 if let Some(l) = &s.from_previous {
                     for h in &l.calls {
-                        let site = h.site.as_deref().map(|x| format!(" at {x}")).unwrap_or_default();
+                        let site = h
+                            .site
+                            .as_deref()
+                            .map(|x| format!(" at {x}"))
+                            .unwrap_or_default();
                         writeln!(w, "   ↓ {} ({}){}", h.to, h.via, site)?;
                     }
                 } else if s.n > 1 {
@@ -593,7 +621,11 @@ pub fn trail(ctx: &Ctx, a: TrailArgs) -> Result<()> {
                     "attached" | "unchecked" => String::new(),
                     st => format!("  [{st}]"),
                 };
-                writeln!(w, "{}. {}  {}:{}  (note #{}){flag}", s.n, s.symbol, s.file, s.line, s.note_id)?;
+                writeln!(
+                    w,
+                    "{}. {}  {}:{}  (note #{}){flag}",
+                    s.n, s.symbol, s.file, s.line, s.note_id
+                )?;
                 for l in s.note.lines() {
                     writeln!(w, "     {l}")?;
                 }
@@ -622,17 +654,29 @@ pub fn trail(ctx: &Ctx, a: TrailArgs) -> Result<()> {
             }
             let mut w = std::io::stdout().lock();
             if d.trails.is_empty() {
-                writeln!(w, "no trails (in {}); start one with `codewalk trail start \"QUESTION\"`", store.dir.display())?;
+                writeln!(
+                    w,
+                    "no trails (in {}); start one with `codewalk trail start \"QUESTION\"`",
+                    store.dir.display()
+                )?;
             }
             for t in &d.trails {
-                let cur = if d.current.as_deref() == Some(t.slug.as_str()) { "*" } else { " " };
+                let cur = if d.current.as_deref() == Some(t.slug.as_str()) {
+                    "*"
+                } else {
+                    " "
+                };
                 writeln!(
                     w,
                     "{cur} {}  {} step{}{}  {}",
                     t.slug,
                     t.steps.len(),
                     if t.steps.len() == 1 { "" } else { "s" },
-                    if t.conclusion.is_some() { ", concluded" } else { "" },
+                    if t.conclusion.is_some() {
+                        ", concluded"
+                    } else {
+                        ""
+                    },
                     t.question
                 )?;
             }

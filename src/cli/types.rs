@@ -66,7 +66,11 @@ fn require_kind(ix: &Index, id: u32, want_iface: bool) -> Result<()> {
     ))
 }
 
-fn print_grouped(ix: &Index, rows: &[(u32, bool)]) -> Result<()> {
+fn print_grouped(
+    ix: &Index,
+    rows: &[(u32, bool)],
+    notes: Option<&crate::notes::Attached>,
+) -> Result<()> {
     let mut w = std::io::stdout().lock();
     let mut last_pkg = u32::MAX;
     for &(id, pointer) in rows {
@@ -82,6 +86,9 @@ fn print_grouped(ix: &Index, rows: &[(u32, bool)]) -> Result<()> {
             render::short_name(ix, id),
             ix.location(id)
         )?;
+        if let Some(n) = notes {
+            n.write_lines(&mut w, ix, id, "    ")?;
+        }
     }
     Ok(())
 }
@@ -102,10 +109,7 @@ pub fn implementations(ctx: &Ctx, a: ImplArgs) -> Result<()> {
         .implementations(id)
         .map_err(qerr)?
         .into_iter()
-        .filter(|&(t, _)| {
-            ix.allowed(t, &ctx.filter)
-                && (a.external || !ix.is_external(t) || ix.is_external(id) && false)
-        })
+        .filter(|&(t, _)| ix.allowed(t, &ctx.filter) && (a.external || !ix.is_external(t)))
         .collect();
     sort_rows(&ix, &mut rows);
     let mut ifaces: Vec<(u32, bool)> = if a.interfaces {
@@ -141,10 +145,11 @@ pub fn implementations(ctx: &Ctx, a: ImplArgs) -> Result<()> {
         );
         return Ok(());
     }
-    print_grouped(&ix, &rows)?;
+    let notes = ctx.notes(&ix);
+    print_grouped(&ix, &rows, notes.as_ref())?;
     if !ifaces.is_empty() {
         println!("-- interfaces extending {}:", ix.sym(id).qname);
-        print_grouped(&ix, &ifaces)?;
+        print_grouped(&ix, &ifaces, notes.as_ref())?;
     }
     Ok(())
 }

@@ -3,13 +3,50 @@
 //! declaration a default build sees when build variants declare the same name.
 
 const GOOS: &[&str] = &[
-    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
-    "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
 ];
 const GOARCH: &[&str] = &[
-    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle",
-    "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv",
-    "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm",
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "armbe",
+    "arm64",
+    "arm64be",
+    "loong64",
+    "mips",
+    "mipsle",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "ppc",
+    "ppc64",
+    "ppc64le",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
 ];
 
 /// A build configuration: operating system and architecture, with cgo, gc and any go1.x.
@@ -72,7 +109,8 @@ pub fn matches(rel: &str, build: Option<&str>, c: Config) -> bool {
             if parts.len() >= 3 && GOOS.contains(&prev) && prev != c.goos {
                 return false;
             }
-        } else if GOOS.contains(&last) && last != c.goos && !(last == "unix" && c.goos != "windows") {
+        } else if GOOS.contains(&last) && last != c.goos && !(last == "unix" && c.goos != "windows")
+        {
             return false;
         }
     }
@@ -209,7 +247,10 @@ mod tests {
         assert!(!matches_default("x/file_windows_test.go", None));
         assert!(matches_default("x/linux.go", None));
         assert!(matches_common("os/file_windows.go", None));
-        assert!(!matches_common("x/boring.go", Some("boringcrypto && linux")));
+        assert!(!matches_common(
+            "x/boring.go",
+            Some("boringcrypto && linux")
+        ));
         assert!(!matches_common("x/old.go", Some("!go1.18")));
     }
 }

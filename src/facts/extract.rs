@@ -249,15 +249,10 @@ fn receiver(lower: &Lower, list: Node) -> Option<Receiver> {
         .map(|x| lower.text(x).to_string());
     let mut ty = p.child_by_field_name("type")?;
     let mut pointer = false;
-    loop {
-        match ty.kind() {
-            "pointer_type" | "parenthesized_type" => {
-                pointer |= ty.kind() == "pointer_type";
-                let mut c = ty.walk();
-                ty = ty.named_children(&mut c).next()?;
-            }
-            _ => break,
-        }
+    while let "pointer_type" | "parenthesized_type" = ty.kind() {
+        pointer |= ty.kind() == "pointer_type";
+        let mut c = ty.walk();
+        ty = ty.named_children(&mut c).next()?;
     }
     let (base, type_params) = match ty.kind() {
         "generic_type" => {

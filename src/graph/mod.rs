@@ -226,10 +226,12 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             .map(|v| v.as_slice())
             .unwrap_or(&[])
             .iter()
-            .filter_map(|&t| match b.members[t as usize].get(s.name.as_str()).map(|x| x.kind) {
-                Some(MemberKind::Method(ms)) => Some(ms),
-                _ => None,
-            })
+            .filter_map(
+                |&t| match b.members[t as usize].get(s.name.as_str()).map(|x| x.kind) {
+                    Some(MemberKind::Method(ms)) => Some(ms),
+                    _ => None,
+                },
+            )
             .collect()
     };
     let iface_params: Vec<(u32, u32)> = flows

@@ -232,9 +232,9 @@ impl<'a> Scope<'a> {
         // An interface method is the bridge to implementations that are kept.
         self.ix.sym(id).kind == Kind::IfaceMethod
             && !self.o.no_dispatch
-            && cg
-                .raw(self.ix, id, Outgoing)
-                .any(|e| e.via == Via::Dispatch && self.basic_ok(e.callee) && self.pkg_pass(e.callee))
+            && cg.raw(self.ix, id, Outgoing).any(|e| {
+                e.via == Via::Dispatch && self.basic_ok(e.callee) && self.pkg_pass(e.callee)
+            })
     }
 
     fn via_ok(&self, e: &Edge) -> bool {
@@ -305,10 +305,14 @@ impl CallGraph {
     /// Direct callers of `id`, every call site, by caller name.
     pub fn callers(&self, ix: &Index, id: u32, o: &Opts) -> Vec<Edge> {
         let sc = Scope::new(ix, o, &[id]);
-        let mut v: Vec<Edge> = self
-            .raw(ix, id, Incoming)
-            .filter(|e| sc.via_ok(e) && sc.ok(self, e.caller))
-            .collect();
+        // One query: a scan of the stored edges is cheaper than building the reverse graph.
+        let stored = ix.graph().map(|g| g.edges.as_slice()).unwrap_or(&[]);
+        let mut v: Vec<Edge> = if self.g.get().is_none() {
+            stored.iter().filter(|e| e.callee == id).copied().collect()
+        } else {
+            self.raw(ix, id, Incoming).collect()
+        };
+        v.retain(|e| sc.via_ok(e) && sc.ok(self, e.caller));
         v.sort_by(|a, b| in_key(ix, a).cmp(&in_key(ix, b)));
         v
     }
@@ -473,7 +477,10 @@ impl CallGraph {
                 .filter(|&(i, &x)| x != u32::MAX && i as u32 != skip)
                 .map(|(i, &x)| (i as u32, x as usize))
                 .collect();
-            v.sort_by(|a, b| a.1.cmp(&b.1).then(ix.sym(a.0).qname.cmp(&ix.sym(b.0).qname)));
+            v.sort_by(|a, b| {
+                a.1.cmp(&b.1)
+                    .then(ix.sym(a.0).qname.cmp(&ix.sym(b.0).qname))
+            });
             v
         };
         Miss {
@@ -507,21 +514,21 @@ impl CallGraph {
                 continue;
             }
             for (v, e, _) in self.grouped(ix, &sc, u, reverse) {
-                if !depth_of.contains_key(&v) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = depth_of.entry(v) {
                     if sub.nodes.len() >= max_nodes.max(1) {
                         cut.insert(v);
                         continue;
                     }
-                    depth_of.insert(v, du + 1);
+                    slot.insert(du + 1);
                     sub.nodes.push(v);
                 }
                 sub.edges.push(e);
             }
         }
-        // Edges between nodes both kept (an edge to a node found later at the same level is
-        // already there; dedup pairs).
+        // One edge per (caller, callee) pair.
         sub.edges.sort();
-        sub.edges.dedup_by(|a, b| a.caller == b.caller && a.callee == b.callee);
+        sub.edges
+            .dedup_by(|a, b| a.caller == b.caller && a.callee == b.callee);
         sub.cut = cut.len();
         sub
     }
@@ -543,7 +550,8 @@ impl Sub {
             }
         }
         sub.edges.sort();
-        sub.edges.dedup_by(|a, b| a.caller == b.caller && a.callee == b.callee);
+        sub.edges
+            .dedup_by(|a, b| a.caller == b.caller && a.callee == b.callee);
         sub
     }
 }
@@ -592,11 +600,23 @@ pub fn nearest(ix: &Index, reached: &[(u32, usize)], target: u32, k: usize) -> V
 }
 
 fn out_key<'a>(ix: &'a Index, e: &Edge) -> (u32, u32, &'a str, Via, u32) {
-    (e.line, e.col, ix.sym(e.callee).qname.as_str(), e.via, e.callee)
+    (
+        e.line,
+        e.col,
+        ix.sym(e.callee).qname.as_str(),
+        e.via,
+        e.callee,
+    )
 }
 
 fn in_key<'a>(ix: &'a Index, e: &Edge) -> (&'a str, u32, u32, Via, u32) {
-    (ix.sym(e.caller).qname.as_str(), e.line, e.col, e.via, e.caller)
+    (
+        ix.sym(e.caller).qname.as_str(),
+        e.line,
+        e.col,
+        e.via,
+        e.caller,
+    )
 }
 
 /// Depth-first enumeration of paths of an exact length, pruned by the distance to the target.

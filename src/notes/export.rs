@@ -8,9 +8,9 @@
 use super::anchor::{self, Anchor};
 use super::{Data, Note, Trail};
 use crate::analysis::Index;
+use crate::graph::query::{CallGraph, Opts};
 use crate::store::{Edge, E_DEFER, E_GO, NONE};
 use serde::Serialize;
-use crate::graph::query::{CallGraph, Opts};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -62,7 +62,7 @@ pub struct StepOut {
     pub note: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_previous: Option<LinkOut>,
-    /// (first line number, text) of the excerpt.
+    /// A few lines of the declaration (see [`Excerpt`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<Excerpt>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -75,6 +75,8 @@ pub struct StepOut {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Excerpt {
+    /// `[line number, text]`; line number 0 marks elided lines (`// …`). The line with the
+    /// call leading to the next step ends in `// → step N`.
     pub lines: Vec<(u32, String)>,
 }
 
@@ -258,10 +260,12 @@ pub fn article(ix: Option<&Index>, data: &Data, trail: &Trail, opts: &Options) -
             None
         } else {
             let found = match (ix, &cg, prev_sym, sym) {
-                (Some(ix), Some(cg), Some(a), Some(b)) => call_path(ix, cg, a, b).map(|p| LinkOut {
-                    source: "graph",
-                    calls: hops(ix, &p, opts),
-                }),
+                (Some(ix), Some(cg), Some(a), Some(b)) => {
+                    call_path(ix, cg, a, b).map(|p| LinkOut {
+                        source: "graph",
+                        calls: hops(ix, &p, opts),
+                    })
+                }
                 _ => None,
             };
             found.or_else(|| {
@@ -386,7 +390,12 @@ fn mermaid(ix: Option<&Index>, steps: &[StepOut]) -> String {
         };
         if let Some(l) = &s.from_previous {
             for h in &l.calls {
-                let from = node(&key(&h.from), short_of(&h.from, h.from_id), false, &mut decl);
+                let from = node(
+                    &key(&h.from),
+                    short_of(&h.from, h.from_id),
+                    false,
+                    &mut decl,
+                );
                 let to_is_step = h.to == s.symbol;
                 let label = if to_is_step {
                     format!("{}. {}", s.n, s.short)
@@ -404,7 +413,10 @@ fn mermaid(ix: Option<&Index>, steps: &[StepOut]) -> String {
             }
         }
         let me = node(&s.symbol, format!("{}. {}", s.n, s.short), true, &mut decl);
-        let linked = s.from_previous.as_ref().is_some_and(|l| !l.calls.is_empty());
+        let linked = s
+            .from_previous
+            .as_ref()
+            .is_some_and(|l| !l.calls.is_empty());
         if let (Some(p), false) = (&prev, linked) {
             // No call path known: a dotted "then" edge keeps the reading order visible.
             let _ = writeln!(edges, "  {p} -.-> {me}");

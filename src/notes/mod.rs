@@ -178,7 +178,11 @@ impl Data {
             base.truncate(cut);
         }
         let base = base.trim_end_matches('-').to_string();
-        let base = if base.is_empty() { "trail".into() } else { base };
+        let base = if base.is_empty() {
+            "trail".into()
+        } else {
+            base
+        };
         let mut slug = base.clone();
         let mut n = 2;
         while self.trail(&slug).is_some() {
@@ -243,8 +247,8 @@ impl Store {
                         data.next_id = h.next_id;
                         continue;
                     }
-                    let n: Note =
-                        serde_json::from_str(line).map_err(|e| corrupt(format!("bad note: {e}")))?;
+                    let n: Note = serde_json::from_str(line)
+                        .map_err(|e| corrupt(format!("bad note: {e}")))?;
                     if data.notes.iter().any(|m| m.id == n.id) {
                         return Err(corrupt(format!("duplicate note id {}", n.id)).into());
                     }
@@ -372,7 +376,8 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
     {
-        let mut f = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut f =
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
         f.write_all(bytes)
             .and_then(|_| f.sync_all())
             .with_context(|| format!("cannot write {}", tmp.display()))?;

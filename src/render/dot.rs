@@ -272,7 +272,10 @@ mod tests {
 
     #[test]
     fn quote_escapes_go_names() {
-        assert_eq!(quote("(*net/http.Server).Serve"), "\"(*net/http.Server).Serve\"");
+        assert_eq!(
+            quote("(*net/http.Server).Serve"),
+            "\"(*net/http.Server).Serve\""
+        );
         assert_eq!(quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(quote("List[T]"), "\"List[T]\"");
     }

@@ -73,7 +73,10 @@ pub fn write(d: &Diagram) -> String {
     let _ = writeln!(
         s,
         "title: \"{}\"",
-        title.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " ")
+        title
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', " ")
     );
     let _ = writeln!(s, "---");
     let _ = writeln!(s, "flowchart LR");
@@ -121,7 +124,10 @@ pub fn write(d: &Diagram) -> String {
     }
     let _ = writeln!(s, "  classDef root stroke-width:3px,fill:#fff3c4");
     let _ = writeln!(s, "  classDef iface stroke-dasharray:5 5");
-    let _ = writeln!(s, "  classDef ext fill:#eeeeee,stroke:#999999,color:#666666");
+    let _ = writeln!(
+        s,
+        "  classDef ext fill:#eeeeee,stroke:#999999,color:#666666"
+    );
     let _ = writeln!(s, "  classDef ifacetype stroke-dasharray:5 5,fill:#e8f0fe");
     let _ = writeln!(s, "  classDef pkg fill:#f6f6f6");
     for c in ["root", "iface", "ext", "ifacetype", "pkg"] {
@@ -143,7 +149,12 @@ pub fn write(d: &Diagram) -> String {
             } else {
                 format!("{} {}", n.name, n.location)
             };
-            let _ = writeln!(s, "  click n{i} href \"{}\" \"{}\" _blank", plain(u), plain(&tip));
+            let _ = writeln!(
+                s,
+                "  click n{i} href \"{}\" \"{}\" _blank",
+                plain(u),
+                plain(&tip)
+            );
         }
     }
     s
@@ -155,7 +166,10 @@ mod tests {
 
     #[test]
     fn label_escapes() {
-        assert_eq!(label("(*net/http.Server).Serve"), "(*net/http.Server).Serve");
+        assert_eq!(
+            label("(*net/http.Server).Serve"),
+            "(*net/http.Server).Serve"
+        );
         assert_eq!(label("a\"b#c<d>|`"), "a#quot;b#35;c#lt;d#gt;#124;#96;");
     }
 }

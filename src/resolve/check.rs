@@ -113,7 +113,15 @@ pub fn resolve_all(
             |(parser, overlay, var_cache), f| {
                 let facts = &m.files[f as usize].input.facts;
                 if facts.has_bodies {
-                    return check_file(m, all, f, facts, &item_syms[f as usize], overlay, var_cache);
+                    return check_file(
+                        m,
+                        all,
+                        f,
+                        facts,
+                        &item_syms[f as usize],
+                        overlay,
+                        var_cache,
+                    );
                 }
                 let src = std::fs::read(&meta[f as usize].abs).unwrap_or_default();
                 if xxhash_rust::xxh3::xxh3_64(&src) != meta[f as usize].hash {
@@ -953,11 +961,9 @@ impl<'a> Checker<'a> {
             return;
         }
         match (self.ty(p), self.ty(a)) {
-            (Ty::TypeParam(..), _) => {
-                if !map.iter().any(|(x, _)| *x == p) {
-                    let a = self.untyped_default(a);
-                    map.push((p, a));
-                }
+            (Ty::TypeParam(..), _) if !map.iter().any(|(x, _)| *x == p) => {
+                let a = self.untyped_default(a);
+                map.push((p, a));
             }
             (Ty::Pointer(x), Ty::Pointer(y)) | (Ty::Slice(x), Ty::Slice(y)) => {
                 self.unify(x, y, map, depth + 1)

@@ -92,7 +92,9 @@ fn named_members(
         }
         let u = m.underlying[n as usize];
         struct_members(m, u, &mut out, &mut |t| {
-            base_members(m, t, &mut |nn| named_members(m, nn, memo, busy, partial, false))
+            base_members(m, t, &mut |nn| {
+                named_members(m, nn, memo, busy, partial, false)
+            })
         });
     }
     let arc = Arc::new(out);

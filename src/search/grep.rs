@@ -40,8 +40,8 @@ pub struct GrepResult {
     /// Files the prefilter let through (or all searchable files without one).
     pub candidates: usize,
     pub searchable: usize,
-    /// Files whose bytes changed since indexing (searched as they are now; files that were
-    /// not candidates may have been missed).
+    /// Files whose bytes changed since indexing (found by size and mtime, and searched as they
+    /// are now; files added since are not searched).
     pub stale: Vec<String>,
     pub unreadable: Vec<String>,
 }
@@ -117,8 +117,14 @@ fn class_byte(c: &Class) -> Option<u8> {
         true
     };
     let ok = match c {
-        Class::Unicode(u) => u.ranges().iter().all(|r| take(r.start() as u32, r.end() as u32)),
-        Class::Bytes(bc) => bc.ranges().iter().all(|r| take(r.start() as u32, r.end() as u32)),
+        Class::Unicode(u) => u
+            .ranges()
+            .iter()
+            .all(|r| take(r.start() as u32, r.end() as u32)),
+        Class::Bytes(bc) => bc
+            .ranges()
+            .iter()
+            .all(|r| take(r.start() as u32, r.end() as u32)),
     };
     if ok {
         byte
@@ -226,7 +232,9 @@ pub fn write_trigrams(path: &Path, per_file: Vec<Option<Vec<u32>>>) -> std::io::
     for t in per_file.iter().flatten().flatten() {
         counts[*t as usize] += 1;
     }
-    let tris: Vec<u32> = (0..1u32 << 24).filter(|&t| counts[t as usize] > 0).collect();
+    let tris: Vec<u32> = (0..1u32 << 24)
+        .filter(|&t| counts[t as usize] > 0)
+        .collect();
     // Start of each trigram's slot in a flat array of file ids.
     let mut start = vec![0u32; 1 << 24];
     let mut total = 0u32;
@@ -309,7 +317,12 @@ impl Trigrams {
 
     fn tri(&self, k: usize) -> u32 {
         let o = 16 + k * 4;
-        u32::from_le_bytes([self.map[o], self.map[o + 1], self.map[o + 2], self.map[o + 3]])
+        u32::from_le_bytes([
+            self.map[o],
+            self.map[o + 1],
+            self.map[o + 2],
+            self.map[o + 3],
+        ])
     }
 
     fn end(&self, k: usize) -> usize {
@@ -403,8 +416,26 @@ fn intersect_all(mut lists: Vec<Vec<u32>>) -> Vec<u32> {
     acc
 }
 
+fn mtime_ns(m: &std::fs::Metadata) -> Option<i128> {
+    let t = m.modified().ok()?;
+    Some(match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    })
+}
+
 /// Builds the matcher as ripgrep does; its error names the position in the pattern.
 pub fn matcher(pattern: &str, o: &GrepOptions) -> Result<RegexMatcher, SearchError> {
+    if !o.fixed {
+        // Parse the pattern alone first: the matcher wraps it, which shifts the caret.
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(o.ignore_case)
+            .multi_line(true)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| SearchError::Pattern(e.to_string()))?;
+    }
     RegexMatcherBuilder::new()
         .line_terminator(Some(b'\n'))
         .multi_line(true)
@@ -461,6 +492,20 @@ impl SearchIndex {
             what: format!("{TRIGRAMS}: {e}"),
             root: self.root.display().to_string(),
         })?;
+        // Files changed since indexing (size or mtime differ) are read whatever the
+        // trigrams say, so the answer matches ripgrep's on the files as they are now.
+        let root = std::path::PathBuf::from(&files.root);
+        let changed: Vec<u32> = (0..files.files.len() as u32)
+            .into_par_iter()
+            .filter(|&i| {
+                let g = &files.files[i as usize];
+                wanted(g)
+                    && g.flags & G_SCAN == 0
+                    && std::fs::metadata(root.join(&g.rel)).map_or(true, |m| {
+                        m.len() != g.size || mtime_ns(&m) != Some(g.mtime_ns)
+                    })
+            })
+            .collect();
         let mut cand: Vec<u32> = match tri.eval(&plan) {
             None => (0..files.files.len() as u32).collect(),
             Some(mut v) => {
@@ -472,13 +517,17 @@ impl SearchIndex {
                         .filter(|(_, g)| g.flags & G_SCAN != 0)
                         .map(|(i, _)| i as u32),
                 );
+                v.extend(&changed);
                 v
             }
         };
         cand.retain(|&i| files.files.get(i as usize).is_some_and(wanted));
-        cand.sort_by(|&a, &b| files.files[a as usize].rel.cmp(&files.files[b as usize].rel));
+        cand.sort_by(|&a, &b| {
+            files.files[a as usize]
+                .rel
+                .cmp(&files.files[b as usize].rel)
+        });
         cand.dedup();
-        let root = std::path::PathBuf::from(&files.root);
         enum Out {
             Lines(FileMatches, bool),
             Unreadable,
@@ -543,7 +592,10 @@ mod tests {
     #[test]
     fn literal_plans() {
         assert_eq!(plan("ab", true, false), Plan::All);
-        assert_eq!(plan("AbCd", true, false), Plan::Tris(vec![t("abc"), t("bcd")]));
+        assert_eq!(
+            plan("AbCd", true, false),
+            Plan::Tris(vec![t("abc"), t("bcd")])
+        );
         assert_eq!(plan("a.b(", true, false), tris(b"a.b("));
         assert_eq!(tris(b"a.b("), Plan::Tris(vec![t(".b("), t("a.b")]));
     }
@@ -567,7 +619,10 @@ mod tests {
         assert_eq!(tr.postings(1 << 23), [4]);
         assert!(tr.postings(t("zzz")).is_empty());
         assert_eq!(tr.eval(&tris(b"abcd")), Some(vec![0]));
-        assert_eq!(tr.eval(&or(vec![tris(b"abc"), tris(b"bcd")])), Some(vec![0, 2, 4]));
+        assert_eq!(
+            tr.eval(&or(vec![tris(b"abc"), tris(b"bcd")])),
+            Some(vec![0, 2, 4])
+        );
         assert_eq!(tr.eval(&Plan::All), None);
     }
 

@@ -9,7 +9,7 @@
 //! ```text
 //! codewalk.json  {"format": N, ...counts and build seconds} — written last
 //! files.bin      bincode GrepFiles: root + one entry per stored file (rel path, xxh3 hash,
-//!                flags: test, vendor, external, scan-always, reached-through-a-symlink)
+//!                size, mtime, flags: test, vendor, external, scan-always, reached-through-a-symlink)
 //! <tantivy>      one index, two kinds of documents (field `tags` holds sym/code):
 //!   sym   one per declared symbol: name (code_name words), name_lc, name_raw (exact and
 //!         prefix), qname (words), doc (stemmed words), kind, pkg, file, tags; fast `order`
@@ -137,6 +137,8 @@ pub fn schema() -> (Schema, Fields) {
 pub struct GrepFile {
     pub rel: String,
     pub hash: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
     pub flags: u8,
 }
 
@@ -263,33 +265,41 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     };
     ids.par_sort_by(|&a, &b| key(a).cmp(&key(b)));
     let sym_docs = ids.len() as u64;
-    ids.par_iter().enumerate().try_for_each(|(order, &i)| {
-        let s = &symbols.syms[i as usize];
-        let fl = flags_of(s);
-        let mut d = TantivyDocument::new();
-        d.add_text(f.name, &s.name);
-        d.add_text(f.name_lc, &s.name);
-        d.add_text(f.name_raw, &s.name);
-        d.add_text(f.qname, &s.qname);
-        if !s.doc.is_empty() {
-            d.add_text(f.doc, &s.doc);
-        }
-        if !s.signature.is_empty() {
-            d.add_text(f.sig, &s.signature);
-        }
-        d.add_text(f.kind, s.kind.as_str());
-        d.add_text(f.pkg, pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""));
-        d.add_text(f.file, &symbols.files[s.file as usize].rel);
-        d.add_u64(f.line, s.line as u64);
-        d.add_u64(f.col, s.col as u64);
-        tags_of(&mut d, &f, "sym", fl);
-        if !is_exported(&s.name) {
-            d.add_text(f.tags, "unexported");
-        }
-        d.add_u64(f.rank, sym_rank(fl, is_exported(&s.name)));
-        d.add_u64(f.order, order as u64);
-        writer.add_document(d).map(|_| ())
-    })?;
+    ids.par_chunks(2048)
+        .enumerate()
+        .try_for_each(|(chunk, part)| -> Result<()> {
+            let mut batch = Vec::with_capacity(part.len());
+            for (k, &i) in part.iter().enumerate() {
+                let order = chunk * 2048 + k;
+                let s = &symbols.syms[i as usize];
+                let fl = flags_of(s);
+                let mut d = TantivyDocument::new();
+                d.add_text(f.name, &s.name);
+                d.add_text(f.name_lc, &s.name);
+                d.add_text(f.name_raw, &s.name);
+                d.add_text(f.qname, &s.qname);
+                if !s.doc.is_empty() {
+                    d.add_text(f.doc, &s.doc);
+                }
+                if !s.signature.is_empty() {
+                    d.add_text(f.sig, &s.signature);
+                }
+                d.add_text(f.kind, s.kind.as_str());
+                d.add_text(f.pkg, pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""));
+                d.add_text(f.file, &symbols.files[s.file as usize].rel);
+                d.add_u64(f.line, s.line as u64);
+                d.add_u64(f.col, s.col as u64);
+                tags_of(&mut d, &f, "sym", fl);
+                if !is_exported(&s.name) {
+                    d.add_text(f.tags, "unexported");
+                }
+                d.add_u64(f.rank, sym_rank(fl, is_exported(&s.name)));
+                d.add_u64(f.order, order as u64);
+                batch.push(tantivy::indexer::UserOperation::Add(d));
+            }
+            writer.run(batch)?;
+            Ok(())
+        })?;
     let t_syms = t0.elapsed();
 
     // Files: grep entries, symlink check, file order for code chunks.
@@ -312,6 +322,8 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
         gfiles.files.push(GrepFile {
             rel: file.rel.clone(),
             hash: file.hash,
+            size: file.size,
+            mtime_ns: file.mtime_ns,
             flags,
         });
     }
@@ -378,8 +390,7 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     }
     let t_tri = std::time::Instant::now();
     let p = dir.join(grep::TRIGRAMS);
-    grep::write_trigrams(&p, per_file)
-        .with_context(|| format!("cannot write {}", p.display()))?;
+    grep::write_trigrams(&p, per_file).with_context(|| format!("cannot write {}", p.display()))?;
     let t_tri = t_tri.elapsed();
     let t_docs = t0.elapsed();
     let mut writer = writer;
@@ -453,7 +464,7 @@ fn add_code_chunks(
         .map(|p| p.path.as_str())
         .unwrap_or("");
     let rank = (flags & store::F_TEST != 0) as u64 * 4 + (flags & store::F_VENDOR != 0) as u64 * 2;
-    let mut n = 0u64;
+    let mut batch = Vec::new();
     let mut emit = |a: u32, b: u32, sym: Option<&store::SymRec>| -> Result<()> {
         let body = span(a, b);
         if body.trim().is_empty() {
@@ -473,8 +484,7 @@ fn add_code_chunks(
         tags_of(&mut d, f, "code", flags);
         d.add_u64(f.rank, rank);
         d.add_u64(f.order, (file_rank << 24) | a as u64);
-        writer.add_document(d)?;
-        n += 1;
+        batch.push(tantivy::indexer::UserOperation::Add(d));
         Ok(())
     };
     let mut next = 1u32; // first line not yet chunked
@@ -496,6 +506,10 @@ fn add_code_chunks(
     }
     if next <= nlines {
         gap_chunks(next, nlines, &mut emit)?;
+    }
+    let n = batch.len() as u64;
+    if n > 0 {
+        writer.run(batch)?;
     }
     Ok(n)
 }
@@ -922,8 +936,8 @@ impl SearchIndex {
         )];
         clauses.extend(self.filters(q, o, "code")?);
         let query = BooleanQuery::new(clauses);
-        let collector = TopDocs::with_limit(o.limit.max(1)).tweak_score(
-            move |seg: &tantivy::SegmentReader| {
+        let collector =
+            TopDocs::with_limit(o.limit.max(1)).tweak_score(move |seg: &tantivy::SegmentReader| {
                 let ff = seg.fast_fields();
                 let rank = ff.u64("rank").ok();
                 let order = ff.u64("order").ok();
@@ -932,8 +946,7 @@ impl SearchIndex {
                     let o = order.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
                     (std::cmp::Reverse(r), score, std::cmp::Reverse(o))
                 }
-            },
-        );
+            });
         let top = searcher.search(&query, &collector)?;
         let mut cache: HashMap<String, Option<String>> = HashMap::new();
         for (_, addr) in top {
@@ -966,7 +979,11 @@ impl SearchIndex {
                 continue;
             };
             let mut lines: Vec<(usize, u32, &str)> = Vec::new();
-            for (i, l) in content.lines().enumerate().skip((a as usize).saturating_sub(1)) {
+            for (i, l) in content
+                .lines()
+                .enumerate()
+                .skip((a as usize).saturating_sub(1))
+            {
                 let ln = i as u32 + 1;
                 if ln > b {
                     break;
@@ -1037,9 +1054,25 @@ mod bench {
         let gen = std::path::PathBuf::from(gen);
         let raw = std::fs::read(gen.join("symbols.bin")).unwrap();
         let symbols: crate::store::Symbols = bincode::deserialize(&raw).unwrap();
+        // utime + stime of this process, in seconds (Linux, 100 ticks per second).
+        let cpu = || -> f64 {
+            let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+            let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
+            let v: Vec<f64> = rest
+                .split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            v.iter().sum::<f64>() / 100.0
+        };
         let out = tempfile::tempdir().unwrap();
-        let t = std::time::Instant::now();
+        let (t, c) = (std::time::Instant::now(), cpu());
         super::build_index(out.path(), &symbols).unwrap();
-        eprintln!("build_index: {:.2?}", t.elapsed());
+        eprintln!(
+            "build_index: {:.2?} wall, {:.2}s cpu",
+            t.elapsed(),
+            cpu() - c
+        );
     }
 }

@@ -44,10 +44,16 @@ pub struct ParsedQuery {
 impl ParsedQuery {
     /// The query's tokenizer words (lowercased identifier parts).
     pub fn terms(&self) -> Vec<String> {
-        self.words.iter().flat_map(|w| tokenizer::words(w)).collect()
+        self.words
+            .iter()
+            .flat_map(|w| tokenizer::words(w))
+            .collect()
     }
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty() && self.kinds.is_empty() && self.pkgs.is_empty() && self.files.is_empty()
+        self.words.is_empty()
+            && self.kinds.is_empty()
+            && self.pkgs.is_empty()
+            && self.files.is_empty()
     }
 }
 
@@ -200,12 +206,19 @@ mod tests {
 
     #[test]
     fn globs() {
-        let re = |r: &str, s: &str| regex::Regex::new(&format!("^(?:{r})$")).unwrap().is_match(s);
+        let re = |r: &str, s: &str| {
+            regex::Regex::new(&format!("^(?:{r})$"))
+                .unwrap()
+                .is_match(s)
+        };
         let p = pkg_regex("k8s.io/client-go/...");
         assert!(re(&p, "k8s.io/client-go"));
         assert!(re(&p, "k8s.io/client-go/tools/cache"));
         assert!(!re(&p, "k8s.io/client-gox"));
-        assert!(re(&pkg_regex("k8s.io/.../cache"), "k8s.io/client-go/tools/cache"));
+        assert!(re(
+            &pkg_regex("k8s.io/.../cache"),
+            "k8s.io/client-go/tools/cache"
+        ));
         assert!(re(&pkg_regex("io"), "io/ioutil"));
         assert!(!re(&pkg_regex("io"), "k8s.io"));
         let f = file_regex("*_test.go");

@@ -27,6 +27,9 @@ fn is_ident(c: char) -> bool {
 /// Appends the byte spans of the words of `text` (and of each whole multi-word identifier
 /// when `whole` is set) to `out`.
 pub fn spans(text: &str, whole: bool, out: &mut Vec<(usize, usize)>) {
+    if text.is_ascii() {
+        return ascii_spans(text.as_bytes(), whole, out);
+    }
     let mut it = text.char_indices().peekable();
     loop {
         // Skip to the next identifier.
@@ -76,6 +79,57 @@ pub fn spans(text: &str, whole: bool, out: &mut Vec<(usize, usize)>) {
         }
         if whole && out.len() - first > 1 && end - start <= MAX_TOKEN {
             out.push((start, end));
+        }
+    }
+}
+
+/// [`spans`] for ASCII text (most source code), on bytes.
+fn ascii_spans(b: &[u8], whole: bool, out: &mut Vec<(usize, usize)>) {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let push = |a: usize, e: usize, out: &mut Vec<(usize, usize)>| {
+        if e > a && e - a <= MAX_TOKEN {
+            out.push((a, e));
+        }
+    };
+    let mut i = 0;
+    let n = b.len();
+    while i < n {
+        if !ident(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let first = out.len();
+        let mut part: Option<usize> = None;
+        let mut prev = b'_';
+        while i < n && ident(b[i]) {
+            let c = b[i];
+            if c == b'_' {
+                if let Some(a) = part.take() {
+                    push(a, i, out);
+                }
+            } else if let Some(a) = part {
+                if c.is_ascii_uppercase()
+                    && (prev.is_ascii_lowercase()
+                        || prev.is_ascii_digit()
+                        || (prev.is_ascii_uppercase()
+                            && i + 1 < n
+                            && b[i + 1].is_ascii_lowercase()))
+                {
+                    push(a, i, out);
+                    part = Some(i);
+                }
+            } else {
+                part = Some(i);
+            }
+            prev = c;
+            i += 1;
+        }
+        if let Some(a) = part {
+            push(a, i, out);
+        }
+        if whole && out.len() - first > 1 && i - start <= MAX_TOKEN {
+            out.push((start, i));
         }
     }
 }
@@ -230,7 +284,10 @@ mod tests {
         assert_eq!(words("ID"), ["id"]);
         assert_eq!(words("userID"), ["user", "id"]);
         assert_eq!(words("__init__"), ["init"]);
-        assert_eq!(words("(*sharedIndexInformer).Run"), ["shared", "index", "informer", "run"]);
+        assert_eq!(
+            words("(*sharedIndexInformer).Run"),
+            ["shared", "index", "informer", "run"]
+        );
         assert_eq!(words("Größe ändern"), ["größe", "ändern"]);
         assert!(words("  ,; ").is_empty());
     }
