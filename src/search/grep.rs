@@ -450,11 +450,10 @@ struct Lines<'a>(&'a mut Vec<(u64, Vec<u8>)>);
 impl Sink for Lines<'_> {
     type Error = std::io::Error;
     fn matched(&mut self, _: &Searcher, m: &SinkMatch<'_>) -> Result<bool, std::io::Error> {
-        let mut ln = m.line_number().unwrap_or(0);
-        for l in m.lines() {
+        let first = m.line_number().unwrap_or(0);
+        for (ln, l) in (first..).zip(m.lines()) {
             let l = l.strip_suffix(b"\n").unwrap_or(l);
             self.0.push((ln, l.to_vec()));
-            ln += 1;
         }
         Ok(true)
     }

@@ -52,6 +52,9 @@ use tantivy::schema::{
 };
 use tantivy::{DocAddress, Index, IndexReader, TantivyDocument, Term};
 
+/// Boolean query clauses.
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
 pub const SEARCH_FORMAT: u32 = 1;
 /// The search index directory inside a generation.
 pub const DIR: &str = "search";
@@ -446,7 +449,7 @@ fn add_code_chunks(
     // Byte offset of the start of each line (1-based lines: starts[l-1]).
     let mut starts = vec![0usize];
     starts.extend(memchr_iter(text.as_bytes()).map(|i| i + 1));
-    if starts.last() == Some(&text.len()) && text.len() > 0 {
+    if starts.last() == Some(&text.len()) && !text.is_empty() {
         starts.pop();
     }
     let nlines = starts.len() as u32;
@@ -733,7 +736,7 @@ impl SearchIndex {
         q: &ParsedQuery,
         o: &SearchOptions,
         what: &str,
-    ) -> Result<Vec<(Occur, Box<dyn Query>)>, SearchError> {
+    ) -> Result<Clauses, SearchError> {
         let f = &self.fields;
         let mut v: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, term_q(f.tags, what))];
         if !q.kinds.is_empty() {
