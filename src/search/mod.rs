@@ -15,9 +15,11 @@
 //!         prefix), qname (words), doc (stemmed words), kind, pkg, file, tags; fast `order`
 //!         = rank (external, test, vendor, unexported) then package path then qname;
 //!         stored: what a result line shows
-//!   code  one per chunk of a file: a top-level declaration (≤ 100 lines) or ≤ 50 lines
-//!         between declarations; code words (no positions), file, pkg, kind of the enclosing
-//!         declaration; fast `rank`, `order`; stored: file, line span, hash, enclosing symbol
+//!   code  one per chunk of a file: consecutive top-level declarations and the lines between
+//!         them, up to 60 lines (a longer declaration is cut in pieces of 100 lines); code
+//!         words (freqs, no positions), file, pkg, kinds of the declarations; fast `rank`,
+//!         `order`; stored: file, line span, hash, and `insym`: "first last kind qname" per
+//!         declaration piece, to name the declaration around a matching line
 //! trigrams.bin   for each distinct trigram (three bytes, ASCII letters folded to lower case,
 //!                no newline) of the indexed local files, the files holding it; see
 //!                [`grep::write_trigrams`] for the layout
@@ -63,9 +65,11 @@ pub const DIR: &str = "search";
 pub const G_SCAN: u8 = 16;
 pub const G_SYMLINK: u8 = 32;
 
-/// Lines of a chunk between declarations, and of a piece of a long declaration.
+/// Lines of a piece of the text between declarations, and of a piece of a long declaration.
 const GAP_CHUNK: u32 = 50;
 const DECL_CHUNK: u32 = 100;
+/// Consecutive pieces are grouped into one code document up to this many lines.
+const CHUNK: u32 = 60;
 
 /// Field handles, built in one place.
 #[derive(Clone, Copy)]
@@ -255,18 +259,23 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
         }
         fl
     };
-    let mut ids: Vec<u32> = (0..symbols.syms.len() as u32)
+    let ids: Vec<u32> = (0..symbols.syms.len() as u32)
         .filter(|&i| symbols.syms[i as usize].file != NONE)
         .collect();
-    let key = |i: u32| {
-        let s = &symbols.syms[i as usize];
-        (
-            sym_rank(flags_of(s), is_exported(&s.name)),
-            pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""),
-            s.qname.as_str(),
-        )
-    };
-    ids.par_sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let mut keyed: Vec<(u64, &str, &str, u32)> = ids
+        .par_iter()
+        .map(|&i| {
+            let s = &symbols.syms[i as usize];
+            (
+                sym_rank(flags_of(s), is_exported(&s.name)),
+                pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""),
+                s.qname.as_str(),
+                i,
+            )
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let ids: Vec<u32> = keyed.into_iter().map(|k| k.3).collect();
     let sym_docs = ids.len() as u64;
     ids.par_chunks(2048)
         .enumerate()
@@ -467,66 +476,81 @@ fn add_code_chunks(
         .map(|p| p.path.as_str())
         .unwrap_or("");
     let rank = (flags & store::F_TEST != 0) as u64 * 4 + (flags & store::F_VENDOR != 0) as u64 * 2;
-    let mut batch = Vec::new();
-    let mut emit = |a: u32, b: u32, sym: Option<&store::SymRec>| -> Result<()> {
-        let body = span(a, b);
-        if body.trim().is_empty() {
-            return Ok(());
+    // Units: pieces of declarations (≤ DECL_CHUNK lines) and of the lines between them
+    // (≤ GAP_CHUNK), in line order.
+    let mut units: Vec<(u32, u32, Option<&store::SymRec>)> = Vec::new();
+    let gap = |from: u32, to: u32, units: &mut Vec<(u32, u32, Option<&store::SymRec>)>| {
+        let mut a = from;
+        while a <= to {
+            let b = (a + GAP_CHUNK - 1).min(to);
+            units.push((a, b, None));
+            a = b + 1;
         }
-        let mut d = TantivyDocument::new();
-        d.add_text(f.code, body);
-        d.add_text(f.file, &file.rel);
-        d.add_text(f.pkg, pkg);
-        d.add_u64(f.line, a as u64);
-        d.add_u64(f.endline, b as u64);
-        d.add_u64(f.hash, file.hash);
-        if let Some(s) = sym {
-            d.add_text(f.kind, s.kind.as_str());
-            d.add_text(f.insym, &s.qname);
-        }
-        tags_of(&mut d, f, "code", flags);
-        d.add_u64(f.rank, rank);
-        d.add_u64(f.order, (file_rank << 24) | a as u64);
-        batch.push(tantivy::indexer::UserOperation::Add(d));
-        Ok(())
     };
-    let mut next = 1u32; // first line not yet chunked
+    let mut next = 1u32; // first line not yet covered
     for s in ds {
         let (a, b) = (s.start_line.max(1), s.end_line.min(nlines));
         if a < next || a > nlines {
             continue; // nested in (or overlapping) the previous declaration
         }
         if a > next {
-            gap_chunks(next, a - 1, &mut emit)?;
+            gap(next, a - 1, &mut units);
         }
         let mut x = a;
         while x <= b {
             let y = (x + DECL_CHUNK - 1).min(b);
-            emit(x, y, Some(s))?;
+            units.push((x, y, Some(s)));
             x = y + 1;
         }
         next = b + 1;
     }
     if next <= nlines {
-        gap_chunks(next, nlines, &mut emit)?;
+        gap(next, nlines, &mut units);
+    }
+    // Chunks: consecutive units up to CHUNK lines (a longer unit is a chunk of its own).
+    let mut batch = Vec::new();
+    let mut i = 0;
+    while i < units.len() {
+        let a = units[i].0;
+        let mut j = i + 1;
+        while j < units.len() && units[j].1 - a < CHUNK {
+            j += 1;
+        }
+        let b = units[j - 1].1;
+        let body = span(a, b);
+        if !body.trim().is_empty() {
+            let mut d = TantivyDocument::new();
+            d.add_text(f.code, body);
+            d.add_text(f.file, &file.rel);
+            d.add_text(f.pkg, pkg);
+            d.add_u64(f.line, a as u64);
+            d.add_u64(f.endline, b as u64);
+            d.add_u64(f.hash, file.hash);
+            let mut kinds: Vec<&str> = Vec::new();
+            for &(x, y, sym) in &units[i..j] {
+                if let Some(s) = sym {
+                    if !kinds.contains(&s.kind.as_str()) {
+                        kinds.push(s.kind.as_str());
+                        d.add_text(f.kind, s.kind.as_str());
+                    }
+                    d.add_text(
+                        f.insym,
+                        format!("{x} {y} {} {}", s.kind.as_str().replace(' ', "_"), s.qname),
+                    );
+                }
+            }
+            tags_of(&mut d, f, "code", flags);
+            d.add_u64(f.rank, rank);
+            d.add_u64(f.order, (file_rank << 24) | a as u64);
+            batch.push(tantivy::indexer::UserOperation::Add(d));
+        }
+        i = j;
     }
     let n = batch.len() as u64;
     if n > 0 {
         writer.run(batch)?;
     }
     Ok(n)
-}
-
-type Emit<'a> = dyn FnMut(u32, u32, Option<&store::SymRec>) -> Result<()> + 'a;
-
-fn gap_chunks(from: u32, to: u32, emit: &mut Emit<'_>) -> Result<()> {
-    let mut a = from;
-    while a <= to {
-        let b = (a + GAP_CHUNK - 1).min(to);
-        emit(a, b, None)?;
-        a = b + 1;
-    }
-    Ok(())
 }
 
 fn memchr_iter(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
@@ -933,6 +957,7 @@ impl SearchIndex {
         let mut words = q.terms();
         words.sort();
         words.dedup();
+        let kinds: Vec<&str> = q.kinds.iter().flat_map(|k| k.kinds()).collect();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
             Occur::Must,
             all_of(words.iter().map(|w| code_term(f.code, w)).collect()),
@@ -964,10 +989,20 @@ impl SearchIndex {
                 .to_string();
             let n = |fl: Field| d.get_first(fl).and_then(|v| v.as_u64()).unwrap_or(0);
             let (a, b, hash) = (n(f.line) as u32, n(f.endline) as u32, n(f.hash));
-            let insym = d
-                .get_first(f.insym)
-                .and_then(|v| v.as_str())
-                .map(str::to_string);
+            // (first, last, kind, qname) of each declaration piece in the chunk.
+            let decls: Vec<(u32, u32, String, String)> = d
+                .get_all(f.insym)
+                .filter_map(|v| v.as_str())
+                .filter_map(|x| {
+                    let mut it = x.splitn(4, ' ');
+                    Some((
+                        it.next()?.parse().ok()?,
+                        it.next()?.parse().ok()?,
+                        it.next()?.replace('_', " "),
+                        it.next()?.to_string(),
+                    ))
+                })
+                .collect();
             let content = cache.entry(file.clone()).or_insert_with(|| {
                 let bytes = std::fs::read(self.root.join(&file)).ok()?;
                 if xxhash_rust::xxh3::xxh3_64(&bytes) != hash {
@@ -981,7 +1016,7 @@ impl SearchIndex {
                 }
                 continue;
             };
-            let mut lines: Vec<(usize, u32, &str)> = Vec::new();
+            let mut lines: Vec<(usize, u32, &str, Option<String>)> = Vec::new();
             for (i, l) in content
                 .lines()
                 .enumerate()
@@ -991,6 +1026,10 @@ impl SearchIndex {
                 if ln > b {
                     break;
                 }
+                let decl = decls.iter().find(|x| x.0 <= ln && ln <= x.1);
+                if !kinds.is_empty() && !decl.is_some_and(|x| kinds.contains(&x.2.as_str())) {
+                    continue;
+                }
                 let mut have: Vec<String> = Vec::new();
                 tokenizer::split_words(l, false, |w, _, _| {
                     if words.iter().any(|x| x == w) && !have.iter().any(|h| h == w) {
@@ -998,11 +1037,11 @@ impl SearchIndex {
                     }
                 });
                 if !have.is_empty() {
-                    lines.push((have.len(), ln, l));
+                    lines.push((have.len(), ln, l, decl.map(|x| x.3.clone())));
                 }
             }
             let best = lines.iter().map(|x| x.0).max().unwrap_or(0);
-            for (cnt, ln, l) in lines.into_iter().filter(|x| x.0 == best).take(3) {
+            for (cnt, ln, l, symbol) in lines.into_iter().filter(|x| x.0 == best).take(3) {
                 if res.code.len() >= o.limit {
                     break;
                 }
@@ -1010,7 +1049,7 @@ impl SearchIndex {
                     file: file.clone(),
                     line: ln,
                     text: l.trim_end_matches('\r').to_string(),
-                    symbol: insym.clone(),
+                    symbol,
                     words: cnt,
                 });
             }
