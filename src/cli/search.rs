@@ -222,11 +222,15 @@ pub fn grep(ctx: &Ctx, a: GrepArgs) -> Result<()> {
     }
     if a.stats {
         eprintln!(
-            "grep: read {} of {} files ({} with matches) in {:.1?}",
+            "grep: read {} of {} files ({} with matches) in {:.1?} (load {:.1?}, trigrams {:.1?}, search and change check {:.1?}, changed files {:.1?})",
             res.candidates,
             res.searchable,
             res.matches.len(),
-            t0.elapsed()
+            t0.elapsed(),
+            res.phases[0],
+            res.phases[1],
+            res.phases[2],
+            res.phases[3],
         );
     }
     let prefix = display_prefix(&ctx.cwd, Path::new(&res.files.root));

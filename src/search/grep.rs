@@ -44,6 +44,9 @@ pub struct GrepResult {
     /// are now; files added since are not searched).
     pub stale: Vec<String>,
     pub unreadable: Vec<String>,
+    /// Time spent: loading files.bin and the matcher; the trigram lookup; reading and
+    /// searching the candidates (beside the check for changed files); searching changed files.
+    pub phases: [std::time::Duration; 4],
 }
 
 /// A boolean formula over trigrams that every matching file satisfies.
@@ -445,6 +448,11 @@ pub fn matcher(pattern: &str, o: &GrepOptions) -> Result<RegexMatcher, SearchErr
         .map_err(|e| SearchError::Pattern(e.to_string()))
 }
 
+enum Out {
+    Lines(FileMatches, bool),
+    Unreadable,
+}
+
 struct Lines<'a>(&'a mut Vec<(u64, Vec<u8>)>);
 
 impl Sink for Lines<'_> {
@@ -476,8 +484,10 @@ impl SearchIndex {
 
     /// Searches every indexed local Go file for `pattern`.
     pub fn grep(&self, pattern: &str, o: &GrepOptions) -> Result<GrepResult, SearchError> {
+        let t0 = std::time::Instant::now();
         let m = matcher(pattern, o)?;
         let files = self.grep_files()?;
+        let t_load = t0.elapsed();
         let wanted = |g: &GrepFile| {
             g.flags & store::F_EXTERNAL == 0
                 && (o.follow || g.flags & G_SYMLINK == 0)
@@ -491,22 +501,19 @@ impl SearchIndex {
             what: format!("{TRIGRAMS}: {e}"),
             root: self.root.display().to_string(),
         })?;
-        // Files changed since indexing (size or mtime differ) are read whatever the
-        // trigrams say, so the answer matches ripgrep's on the files as they are now.
         let root = std::path::PathBuf::from(&files.root);
-        let changed: Vec<u32> = (0..files.files.len() as u32)
-            .into_par_iter()
-            .filter(|&i| {
-                let g = &files.files[i as usize];
-                wanted(g)
-                    && g.flags & G_SCAN == 0
-                    && std::fs::metadata(root.join(&g.rel)).map_or(true, |m| {
-                        m.len() != g.size || mtime_ns(&m) != Some(g.mtime_ns)
-                    })
-            })
-            .collect();
-        let mut cand: Vec<u32> = match tri.eval(&plan) {
-            None => (0..files.files.len() as u32).collect(),
+        let by_rel = |v: &mut Vec<u32>| {
+            v.retain(|&i| files.files.get(i as usize).is_some_and(wanted));
+            v.sort_by(|&a, &b| {
+                files.files[a as usize]
+                    .rel
+                    .cmp(&files.files[b as usize].rel)
+            });
+            v.dedup();
+        };
+        let everything = |_: ()| (0..files.files.len() as u32).collect::<Vec<u32>>();
+        let (mut cand, prefiltered) = match tri.eval(&plan) {
+            None => (everything(()), false),
             Some(mut v) => {
                 v.extend(
                     files
@@ -516,43 +523,76 @@ impl SearchIndex {
                         .filter(|(_, g)| g.flags & G_SCAN != 0)
                         .map(|(i, _)| i as u32),
                 );
-                v.extend(&changed);
-                v
+                (v, true)
             }
         };
-        cand.retain(|&i| files.files.get(i as usize).is_some_and(wanted));
-        cand.sort_by(|&a, &b| {
-            files.files[a as usize]
-                .rel
-                .cmp(&files.files[b as usize].rel)
+        by_rel(&mut cand);
+        let t_tri = t0.elapsed();
+        let search = |list: &[u32]| -> Vec<Out> {
+            list.par_iter()
+                .map_init(
+                    || {
+                        SearcherBuilder::new()
+                            .binary_detection(BinaryDetection::quit(b'\x00'))
+                            .line_number(true)
+                            .build()
+                    },
+                    |searcher, &fi| {
+                        let g = &files.files[fi as usize];
+                        let Ok(bytes) = std::fs::read(root.join(&g.rel)) else {
+                            return Out::Unreadable;
+                        };
+                        let stale =
+                            g.flags & G_SCAN == 0 && xxhash_rust::xxh3::xxh3_64(&bytes) != g.hash;
+                        let mut lines = Vec::new();
+                        let _ = searcher.search_reader(&m, bytes.as_slice(), Lines(&mut lines));
+                        Out::Lines(FileMatches { file: fi, lines }, stale)
+                    },
+                )
+                .collect()
+        };
+        // Files changed since indexing (size or mtime differ) are read whatever the trigrams
+        // say, so the answer matches ripgrep's on the files as they are now. The check runs
+        // beside the search of the candidates.
+        let changed = || -> Vec<u32> {
+            if !prefiltered {
+                return Vec::new();
+            }
+            (0..files.files.len() as u32)
+                .into_par_iter()
+                .filter(|&i| {
+                    let g = &files.files[i as usize];
+                    wanted(g)
+                        && g.flags & G_SCAN == 0
+                        && std::fs::metadata(root.join(&g.rel)).map_or(true, |m| {
+                            m.len() != g.size || mtime_ns(&m) != Some(g.mtime_ns)
+                        })
+                })
+                .collect()
+        };
+        let (mut results, mut changed) = rayon::join(|| search(&cand), changed);
+        let t_search = t0.elapsed();
+        changed.retain(|i| {
+            cand.binary_search_by(|c| {
+                files.files[*c as usize]
+                    .rel
+                    .cmp(&files.files[*i as usize].rel)
+            })
+            .is_err()
         });
-        cand.dedup();
-        enum Out {
-            Lines(FileMatches, bool),
-            Unreadable,
+        if !changed.is_empty() {
+            by_rel(&mut changed);
+            results.extend(search(&changed));
+            cand.extend(&changed);
         }
-        let results: Vec<Out> = cand
-            .par_iter()
-            .map_init(
-                || {
-                    SearcherBuilder::new()
-                        .binary_detection(BinaryDetection::quit(b'\x00'))
-                        .line_number(true)
-                        .build()
-                },
-                |searcher, &fi| {
-                    let g = &files.files[fi as usize];
-                    let Ok(bytes) = std::fs::read(root.join(&g.rel)) else {
-                        return Out::Unreadable;
-                    };
-                    let stale =
-                        g.flags & G_SCAN == 0 && xxhash_rust::xxh3::xxh3_64(&bytes) != g.hash;
-                    let mut lines = Vec::new();
-                    let _ = searcher.search_reader(&m, bytes.as_slice(), Lines(&mut lines));
-                    Out::Lines(FileMatches { file: fi, lines }, stale)
-                },
-            )
-            .collect();
+        // Results in path order.
+        let mut order: Vec<usize> = (0..cand.len()).collect();
+        order.sort_by(|&a, &b| {
+            files.files[cand[a] as usize]
+                .rel
+                .cmp(&files.files[cand[b] as usize].rel)
+        });
+        let mut results: Vec<Option<Out>> = results.into_iter().map(Some).collect();
         let mut res = GrepResult {
             candidates: cand.len(),
             searchable,
@@ -560,11 +600,20 @@ impl SearchIndex {
             stale: Vec::new(),
             unreadable: Vec::new(),
             files: GrepFiles::default(),
+            phases: [
+                t_load,
+                t_tri - t_load,
+                t_search - t_tri,
+                t0.elapsed() - t_search,
+            ],
         };
-        for (r, &fi) in results.into_iter().zip(&cand) {
-            match r {
-                Out::Unreadable => res.unreadable.push(files.files[fi as usize].rel.clone()),
-                Out::Lines(fm, stale) => {
+        for k in order {
+            let fi = cand[k];
+            match results[k].take() {
+                Some(Out::Unreadable) | None => {
+                    res.unreadable.push(files.files[fi as usize].rel.clone())
+                }
+                Some(Out::Lines(fm, stale)) => {
                     if stale {
                         res.stale.push(files.files[fi as usize].rel.clone());
                     }

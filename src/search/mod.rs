@@ -68,6 +68,9 @@ pub const G_SYMLINK: u8 = 32;
 /// Lines of a piece of the text between declarations, and of a piece of a long declaration.
 const GAP_CHUNK: u32 = 50;
 const DECL_CHUNK: u32 = 100;
+/// Symbol documents sent to the writer at once. The writer queues up to 10 000 batches, so
+/// this bounds memory when documents are made faster than they are indexed.
+const SYM_BATCH: usize = 16;
 /// Consecutive pieces are grouped into one code document up to this many lines.
 const CHUNK: u32 = 60;
 
@@ -277,12 +280,12 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     keyed.par_sort_unstable();
     let ids: Vec<u32> = keyed.into_iter().map(|k| k.3).collect();
     let sym_docs = ids.len() as u64;
-    ids.par_chunks(2048)
+    ids.par_chunks(SYM_BATCH)
         .enumerate()
         .try_for_each(|(chunk, part)| -> Result<()> {
             let mut batch = Vec::with_capacity(part.len());
             for (k, &i) in part.iter().enumerate() {
-                let order = chunk * 2048 + k;
+                let order = chunk * SYM_BATCH + k;
                 let s = &symbols.syms[i as usize];
                 let fl = flags_of(s);
                 let mut d = TantivyDocument::new();

@@ -12,7 +12,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 pub const CODE: &str = "code";
 /// Tokenizer name: words plus the whole lowercased identifier when it has several words.
 pub const CODE_NAME: &str = "code_name";
-/// Tokenizer name: [`CODE`] followed by an English stemmer (doc comments).
+/// Tokenizer name: [`CODE`] with English plurals reduced (doc comments); see [`stem`].
 pub const CODE_STEM: &str = "code_stem";
 /// Tokenizer name: the whole text lowercased as one token (exact and prefix name matches).
 pub const RAW_LC: &str = "raw_lc";
@@ -167,6 +167,7 @@ pub fn words(text: &str) -> Vec<String> {
 #[derive(Clone, Default)]
 pub struct CodeTokenizer {
     pub whole: bool,
+    pub stem: bool,
     spans: Vec<(usize, usize)>,
     token: Token,
 }
@@ -181,6 +182,7 @@ impl CodeTokenizer {
 }
 
 pub struct CodeTokenStream<'a> {
+    stem: bool,
     text: &'a str,
     spans: &'a [(usize, usize)],
     token: &'a mut Token,
@@ -194,6 +196,7 @@ impl Tokenizer for CodeTokenizer {
         spans(text, self.whole, &mut self.spans);
         self.token.reset();
         CodeTokenStream {
+            stem: self.stem,
             text,
             spans: &self.spans,
             token: &mut self.token,
@@ -212,6 +215,9 @@ impl TokenStream for CodeTokenStream<'_> {
         self.token.offset_from = a;
         self.token.offset_to = b;
         lower_into(&self.text[a..b], &mut self.token.text);
+        if self.stem {
+            stem_in_place(&mut self.token.text);
+        }
         true
     }
     fn token(&self) -> &Token {
@@ -224,15 +230,16 @@ impl TokenStream for CodeTokenStream<'_> {
 
 /// Registers every tokenizer the search schema names.
 pub fn register(index: &tantivy::Index) {
-    use tantivy::tokenizer::{Language, LowerCaser, RawTokenizer, Stemmer, TextAnalyzer};
+    use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
     let m = index.tokenizers();
     m.register(CODE, TextAnalyzer::from(CodeTokenizer::new(false)));
     m.register(CODE_NAME, TextAnalyzer::from(CodeTokenizer::new(true)));
     m.register(
         CODE_STEM,
-        TextAnalyzer::builder(CodeTokenizer::new(false))
-            .filter(Stemmer::new(Language::English))
-            .build(),
+        TextAnalyzer::from(CodeTokenizer {
+            stem: true,
+            ..CodeTokenizer::default()
+        }),
     );
     m.register(
         RAW_LC,
@@ -242,18 +249,35 @@ pub fn register(index: &tantivy::Index) {
     );
 }
 
+/// A minimal English stemmer for plurals (as Lucene's EnglishMinimalStemmer): `queries` →
+/// `query`, `informers` → `informer`, `resyncs` → `resync`; `status`, `class`, `goes`,
+/// `analysis` stay. Full stemmers cost more at index time and conflate too much for code
+/// words (`information` with `informer`).
+fn stem_in_place(w: &mut String) {
+    let b = w.as_bytes();
+    let n = b.len();
+    if n < 3 || b[n - 1] != b's' {
+        return;
+    }
+    match b[n - 2] {
+        b'u' | b's' | b'i' => {}
+        b'e' => {
+            if n > 3 && b[n - 3] == b'i' && b[n - 4] != b'a' && b[n - 4] != b'e' {
+                w.truncate(n - 3);
+                w.push('y');
+            } else if !matches!(b[n - 3], b'i' | b'a' | b'o' | b'e') {
+                w.truncate(n - 1);
+            }
+        }
+        _ => w.truncate(n - 1),
+    }
+}
+
 /// Stems a (lowercased) word as the doc field's analyzer does.
 pub fn stem(word: &str) -> String {
-    use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer};
-    let mut a = TextAnalyzer::builder(CodeTokenizer::new(false))
-        .filter(Stemmer::new(Language::English))
-        .build();
-    let mut s = a.token_stream(word);
-    let mut out = word.to_string();
-    if s.advance() {
-        out = s.token().text.clone();
-    }
-    out
+    let mut w = word.to_string();
+    stem_in_place(&mut w);
+    w
 }
 
 #[cfg(test)]
@@ -315,6 +339,10 @@ mod tests {
     #[test]
     fn stems_doc_words() {
         assert_eq!(stem("resyncs"), stem("resync"));
-        assert_eq!(stem("informers"), "inform");
+        assert_eq!(stem("informers"), "informer");
+        assert_eq!(stem("queries"), "query");
+        assert_eq!(stem("status"), "status");
+        assert_eq!(stem("class"), "class");
+        assert_eq!(stem("analysis"), "analysis");
     }
 }
