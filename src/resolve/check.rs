@@ -124,19 +124,16 @@ pub fn resolve_all(
                     );
                 }
                 let src = std::fs::read(&meta[f as usize].abs).unwrap_or_default();
+                let skipped = FileCalls {
+                    file: f,
+                    skipped: true,
+                    ..FileCalls::default()
+                };
                 if xxhash_rust::xxh3::xxh3_64(&src) != meta[f as usize].hash {
-                    return FileCalls {
-                        file: f,
-                        skipped: true,
-                        ..FileCalls::default()
-                    };
+                    return skipped;
                 }
                 let Some(tree) = syntax::parse(parser, &src) else {
-                    return FileCalls {
-                        file: f,
-                        skipped: true,
-                        ..FileCalls::default()
-                    };
+                    return skipped;
                 };
                 let facts = facts::extract(qs, &tree, &src, ExtractOptions { bodies: true });
                 check_file(
@@ -285,7 +282,7 @@ pub fn check_file(
                     c.declare(&rn, Binding::Var(t));
                 }
                 if let Some(f) = &item.func {
-                    c.declare_params(f, if is_init { NONE } else { sym });
+                    c.declare_params(f);
                 }
                 if let Some(body) = &item.body {
                     c.block(body);
@@ -543,12 +540,11 @@ impl<'a> Checker<'a> {
             .is_some_and(|s| s.iter().any(|(n, _)| n == name))
     }
 
-    fn declare_params(&mut self, f: &FuncType, owner: SymId) {
-        for (i, p) in f.params.iter().enumerate() {
+    fn declare_params(&mut self, f: &FuncType) {
+        for p in &f.params {
             if let Some(n) = &p.name {
                 let t = self.resolve_type(&p.ty);
                 self.declare(n, Binding::Var(t));
-                let _ = (i, owner);
             }
         }
         for p in &f.results {

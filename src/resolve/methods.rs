@@ -90,12 +90,13 @@ fn named_members(
                 },
             );
         }
-        let u = m.underlying[n as usize];
-        struct_members(m, u, &mut out, &mut |t| {
-            base_members(m, t, &mut |nn| {
-                named_members(m, nn, memo, busy, partial, false)
-            })
-        });
+        if let Ty::Struct(fields) = m.types.get(m.underlying[n as usize]) {
+            struct_members(fields, &mut out, &model_deref(m), &mut |t| {
+                base_members(m, t, &mut |nn| {
+                    named_members(m, nn, memo, busy, partial, false)
+                })
+            });
+        }
     }
     let arc = Arc::new(out);
     if !*partial || top {
@@ -106,18 +107,17 @@ fn named_members(
     arc
 }
 
-/// Members contributed by a struct type's fields (depth 0) and embedded fields (deeper).
+/// Members contributed by a struct type's fields (depth 0) and embedded fields (deeper):
+/// the shallowest depth wins, two candidates at the same depth cancel. `deref` tells an
+/// embedded `*E` from `E`; `sub` gives the members of an embedded base type.
 fn struct_members(
-    m: &Model,
-    st: TypeId,
+    fields: &[StructField],
     out: &mut Members,
+    deref: &dyn Fn(TypeId) -> Option<TypeId>,
     sub: &mut dyn FnMut(TypeId) -> Option<Arc<Members>>,
 ) {
-    let Ty::Struct(fields) = m.types.get(st) else {
-        return;
-    };
     let mut cands: Vec<(Box<str>, Member)> = Vec::new();
-    for f in fields.iter() {
+    for f in fields {
         if !f.name.is_empty() && &*f.name != "_" {
             cands.push((
                 f.name.clone(),
@@ -133,9 +133,9 @@ fn struct_members(
         if !f.embedded {
             continue;
         }
-        let (base, ptr) = match m.types.get(f.ty) {
-            Ty::Pointer(b) => (*b, true),
-            _ => (f.ty, false),
+        let (base, ptr) = match deref(f.ty) {
+            Some(b) => (b, true),
+            None => (f.ty, false),
         };
         if let Some(sub_members) = sub(base) {
             for (name, mem) in sub_members.iter() {
@@ -164,6 +164,14 @@ fn struct_members(
     }
 }
 
+/// The pointee of a frozen-model pointer type.
+fn model_deref(m: &Model) -> impl Fn(TypeId) -> Option<TypeId> + '_ {
+    move |t| match m.types.get(t) {
+        Ty::Pointer(b) => Some(*b),
+        _ => None,
+    }
+}
+
 /// Members of a base (non-pointer) type: named types through `named`, struct literals and
 /// interface literals directly.
 fn base_members(
@@ -173,9 +181,11 @@ fn base_members(
 ) -> Option<Arc<Members>> {
     match m.types.get(t) {
         Ty::Named(n) => Some(named(*n)),
-        Ty::Struct(_) => {
+        Ty::Struct(fields) => {
             let mut out = Members::new();
-            struct_members(m, t, &mut out, &mut |tt| base_members(m, tt, named));
+            struct_members(fields, &mut out, &model_deref(m), &mut |tt| {
+                base_members(m, tt, named)
+            });
             Some(Arc::new(out))
         }
         Ty::Interface(..) => m.iface.get(&t).map(|info| {
@@ -218,49 +228,13 @@ pub fn members_of(
         Ty::Named(n) => all.get(n as usize).cloned(),
         Ty::Struct(fields) => {
             let mut out = Members::new();
-            let mut cands: Vec<(Box<str>, Member)> = Vec::new();
-            for f in fields.iter() {
-                cands.push((
-                    f.name.clone(),
-                    Member {
-                        kind: MemberKind::Field(f.ty),
-                        depth: 0,
-                        ptr_only: false,
-                        ambiguous: false,
-                        via: None,
-                    },
-                ));
-                if f.embedded {
-                    let (b, ptr) = match get(f.ty) {
-                        Ty::Pointer(b) => (b, true),
-                        _ => (f.ty, false),
-                    };
-                    if let Some(sub) = members_of(m, all, b, get) {
-                        for (name, mem) in sub.iter() {
-                            cands.push((
-                                name.clone(),
-                                Member {
-                                    kind: mem.kind,
-                                    depth: mem.depth + 1,
-                                    ptr_only: if ptr { false } else { mem.ptr_only },
-                                    ambiguous: mem.ambiguous,
-                                    via: Some(f.name.clone()),
-                                },
-                            ));
-                        }
-                    }
-                }
-            }
-            for (name, c) in cands {
-                match out.get_mut(&name) {
-                    None => {
-                        out.insert(name, c);
-                    }
-                    Some(cur) if c.depth < cur.depth => *cur = c,
-                    Some(cur) if c.depth == cur.depth => cur.ambiguous = true,
-                    Some(_) => {}
-                }
-            }
+            let deref = |t: TypeId| match get(t) {
+                Ty::Pointer(b) => Some(b),
+                _ => None,
+            };
+            struct_members(&fields, &mut out, &deref, &mut |b| {
+                members_of(m, all, b, get)
+            });
             Some(Arc::new(out))
         }
         Ty::Interface(..) if (base as usize) < m.types.len() => base_members(m, base, &mut |n| {
