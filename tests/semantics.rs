@@ -8,17 +8,9 @@
 //! Where codewalk disagrees with go/types today the test asserts today's output, with a
 //! `FIXME(resolver): go/types says …` beside it, so a fix shows up as a failing test that is
 //! updated to the go/types answer. The current FIXMEs:
-//! - `composite_identity`: struct tags are ignored in type identity.
 //! - `generics_satisfaction`: methods of generic types reached through an instantiation
 //!   (promoted `List[int].Push`, `Pair[int,string].Key`, embedded `Getter[int]`) do not
 //!   substitute type arguments when matching interfaces.
-//! - `generics_calls`: a call of an explicitly instantiated generic function `Sum[float64](1)`
-//!   has no edge.
-//! - `generics_satisfaction`: also `Pusher <- PL` (PL embeds `*List[int]`).
-//! - `generics_calls`: likewise `Use[*List[int]](&l)`.
-//! - `embedding_cycle`: `A{*B}` / `B{*A}`: B's method set misses A's Q (partial result of the
-//!   cycle guard memoised), so `IQ <- B` and the call `b.Q()` are missing.
-//! - `interface_embedding_extending`: `implementations --interfaces` lists D twice.
 //! - `infer_interface_literal`: a call through an interface literal type is dropped; go/types
 //!   reports it as an `interface` call of `(interface).M`.
 
@@ -406,7 +398,6 @@ fn defined_types_and_methods() {
 /// structs (field names, tags), interface literals (not a named interface), results, pointers,
 /// named func types (`H` is not `func(int)`), self-referencing interfaces.
 #[test]
-#[ignore = "FIXME: the resolver now gives the go/types answer written in the comments; the assertions still hold the old output and must be updated"]
 fn composite_identity() {
     let f = fx("composite_identity");
     same(
@@ -423,9 +414,8 @@ fn composite_identity() {
             "example.com/x.IRes <- example.com/x.ResOK",
             "example.com/x.ISlice <- example.com/x.SliceOK",
             "example.com/x.IStruct <- example.com/x.StructOK",
-            // FIXME(resolver): go/types says StructTag does NOT implement IStruct: its
-            // parameter `struct{ A int \`json:"a"\`; B string }` differs by a field tag.
-            "example.com/x.IStruct <- example.com/x.StructTag",
+            // Not StructTag: its parameter `struct{ A int \`json:"a"\`; B string }` differs
+            // from IStruct's by a field tag (go/types agrees).
             "example.com/x.IVar <- example.com/x.VarOK",
             "example.com/x.Node <- example.com/x.N",
         ],
@@ -498,7 +488,6 @@ fn generics_satisfaction() {
 /// Calls on generic instantiations go to the generic method `(*x.List).Push`; a method of a
 /// type parameter is an interface call of the constraint's method.
 #[test]
-#[ignore = "FIXME: the resolver now gives the go/types answer written in the comments; the assertions still hold the old output and must be updated"]
 fn generics_calls() {
     let f = fx("generics");
     same(
@@ -514,11 +503,11 @@ fn generics_calls() {
             "x.go:63 static (*example.com/x.List).Push",
             "x.go:63 static example.com/x.NewList",
             "x.go:64 static example.com/x.Sum",
-            // FIXME(resolver): go/types also has `x.go:65 static example.com/x.Sum` for the
-            // explicitly instantiated call `Sum[float64](1)`.
+            // explicitly instantiated: `Sum[float64](1)`
+            "x.go:65 static example.com/x.Sum",
             "x.go:67 static (*example.com/x.List).Push",
-            // FIXME(resolver): go/types also has `x.go:68 static example.com/x.Use` for
-            // `Use[*List[int]](&l)`.
+            // `Use[*List[int]](&l)`
+            "x.go:68 static example.com/x.Use",
             "x.go:70 static (example.com/x.Pair).Key",
         ],
     );
@@ -716,7 +705,6 @@ fn promotion_calls() {
 /// Structs embedding each other through pointers (`A{*B}`, `B{*A}`): each gets the other's
 /// methods at depth 1 (go/types: B's method set is {R, Q}, *A's is {Q, R}).
 #[test]
-#[ignore = "FIXME: the resolver now gives the go/types answer written in the comments; the assertions still hold the old output and must be updated"]
 fn embedding_cycle() {
     let f = fx("embed_cycle");
     // go/types (gotruth):
@@ -729,7 +717,7 @@ fn embedding_cycle() {
         impls(&f.index),
         &[
             "example.com/x.IQ <- *example.com/x.A",
-            // FIXME(resolver): go/types also has `IQ <- B` (B embeds *A, which has Q).
+            "example.com/x.IQ <- example.com/x.B",
             "example.com/x.IR <- example.com/x.A",
             "example.com/x.IR <- example.com/x.B",
         ],
@@ -746,9 +734,7 @@ fn embedding_cycle() {
         "methods of B",
         method_set(&f.index, "example.com/x.B"),
         &[
-            // FIXME(resolver): go/types also has `(*example.com/x.A).Q T depth=1 via=A`: the
-            // members of A are cut short while B is being computed (cycle guard) and the
-            // partial result is kept.
+            "(*example.com/x.A).Q T depth=1 via=A",
             "(example.com/x.B).R T depth=0",
         ],
     );
@@ -756,7 +742,7 @@ fn embedding_cycle() {
         "calls",
         calls_from(&f.index, "example.com/x.Calls"),
         &[
-            // FIXME(resolver): go/types also has `x.go:16 static (*example.com/x.A).Q`.
+            "x.go:16 static (*example.com/x.A).Q",
             "x.go:17 static (example.com/x.B).R",
         ],
     );
@@ -831,7 +817,6 @@ fn interface_embedding() {
 /// `implementations --interfaces`: interfaces whose method set includes A's
 /// (go/types: `types.Implements(J, A)` for each interface J ≠ A).
 #[test]
-#[ignore = "FIXME: the resolver now gives the go/types answer written in the comments; the assertions still hold the old output and must be updated"]
 fn interface_embedding_extending() {
     let f = fx("iface_embedding");
     same(
@@ -842,9 +827,7 @@ fn interface_embedding_extending() {
             "example.com/x.T",
             "interface example.com/x.B",
             "interface example.com/x.C",
-            "interface example.com/x.D",
-            // FIXME(resolver): go/types lists D once; codewalk lists it twice (D reaches
-            // M both by declaring it and by embedding A).
+            // once, though D reaches M both by declaring it and by embedding A
             "interface example.com/x.D",
         ],
     );
