@@ -1,18 +1,16 @@
 //! The façade that answers questions from a stored index, with plain result types.
 //!
 //! Input: an index directory. Output: symbols, implementations, method sets, edges — as
-//! ids into [`store::Symbols`] plus small result structs; rendering is elsewhere.
+//! symbol ids plus views of the memory-mapped records ([`store::Sym`], …); rendering is
+//! elsewhere.
 //! Must not know: output formats, command-line flags (filters arrive as [`Filter`]).
 
-use crate::store::{self, Graph, Kind, OpenError, Symbols, NONE};
-use std::cell::OnceCell;
+use crate::store::{self, Kind, OpenError, NONE};
 use std::path::{Path, PathBuf};
 
 pub struct Index {
     pub dir: PathBuf,
     pub opened: store::Opened,
-    pub symbols: Symbols,
-    graph: OnceCell<Result<Graph, String>>,
 }
 
 /// Which symbols a query may show.
@@ -61,35 +59,73 @@ impl QueryError {
 impl Index {
     pub fn open(dir: &Path) -> Result<Index, QueryError> {
         let opened = store::open(dir)?;
-        let symbols = opened.symbols()?;
         Ok(Index {
             dir: dir.to_path_buf(),
             opened,
-            symbols,
-            graph: OnceCell::new(),
         })
     }
 
-    pub fn graph(&self) -> Result<&Graph, QueryError> {
-        self.graph
-            .get_or_init(|| self.opened.graph().map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| QueryError::Other(e.clone()))
+    /// The mapped tables (files, packages, symbols, graph).
+    pub fn t(&self) -> &store::Tables {
+        &self.opened.tables
     }
 
-    pub fn sym(&self, id: u32) -> &store::SymRec {
-        &self.symbols.syms[id as usize]
+    /// The indexed root directory.
+    pub fn root(&self) -> &str {
+        self.t().root()
     }
 
-    pub fn file_of(&self, id: u32) -> Option<&store::FileRec> {
+    pub fn nsyms(&self) -> usize {
+        self.t().nsyms()
+    }
+
+    pub fn sym(&self, id: u32) -> store::Sym<'_> {
+        self.t().sym(id)
+    }
+
+    pub fn nfiles(&self) -> usize {
+        self.t().nfiles()
+    }
+
+    pub fn file(&self, i: u32) -> Option<store::FileView<'_>> {
+        self.t().file(i)
+    }
+
+    pub fn npkgs(&self) -> usize {
+        self.t().npkgs()
+    }
+
+    pub fn pkg(&self, i: u32) -> Option<store::PkgView<'_>> {
+        self.t().pkg(i)
+    }
+
+    /// Every package, by id.
+    pub fn pkgs(&self) -> impl Iterator<Item = (u32, store::PkgView<'_>)> + '_ {
+        (0..self.npkgs() as u32).filter_map(|i| Some((i, self.pkg(i)?)))
+    }
+
+    /// Every file, by id.
+    pub fn files(&self) -> impl Iterator<Item = (u32, store::FileView<'_>)> + '_ {
+        (0..self.nfiles() as u32).filter_map(|i| Some((i, self.file(i)?)))
+    }
+
+    /// The import path of a symbol's package ("" for symbols without one).
+    pub fn pkg_path(&self, id: u32) -> &str {
+        self.pkg(self.sym(id).pkg).map(|p| p.path()).unwrap_or("")
+    }
+
+    pub fn file_of(&self, id: u32) -> Option<store::FileView<'_>> {
         let f = self.sym(id).file;
-        (f != NONE).then(|| &self.symbols.files[f as usize])
+        if f == NONE {
+            return None;
+        }
+        self.file(f)
     }
 
     /// `file:line` of a symbol, relative to the indexed root (external files keep their prefix).
     pub fn location(&self, id: u32) -> String {
         match self.file_of(id) {
-            Some(f) => format!("{}:{}", f.rel, self.sym(id).line),
+            Some(f) => format!("{}:{}", f.rel(), self.sym(id).line),
             None => "<builtin>".to_string(),
         }
     }
@@ -97,9 +133,7 @@ impl Index {
     pub fn pkg_flags(&self, id: u32) -> u8 {
         let s = self.sym(id);
         let mut flags = self
-            .symbols
-            .pkgs
-            .get(s.pkg as usize)
+            .pkg(s.pkg)
             .map(|p| p.flags)
             .unwrap_or(store::F_EXTERNAL);
         if let Some(f) = self.file_of(id) {
@@ -132,23 +166,22 @@ impl Index {
         let r = (fl & store::F_EXTERNAL != 0) as u8 * 4
             + (fl & store::F_TEST != 0) as u8 * 2
             + (fl & store::F_VENDOR != 0) as u8;
-        let q = &self.sym(id).qname;
-        (r, q.len(), q.as_str())
+        let q = self.sym(id).qname();
+        (r, q.len(), q)
     }
 
     fn ids_named(&self, name: &str) -> &[u32] {
-        let v = &self.symbols.by_name;
-        let syms = &self.symbols.syms;
-        let lo = v.partition_point(|&i| syms[i as usize].name.as_str() < name);
-        let hi = v.partition_point(|&i| syms[i as usize].name.as_str() <= name);
+        let v = self.t().by_name();
+        let lo = v.partition_point(|&i| self.sym(i).name() < name);
+        let hi = v.partition_point(|&i| self.sym(i).name() <= name);
         &v[lo..hi]
     }
 
-    fn id_qname(&self, q: &str) -> Option<u32> {
-        let v = &self.symbols.by_qname;
-        let syms = &self.symbols.syms;
-        let i = v.partition_point(|&i| syms[i as usize].qname.as_str() < q);
-        v.get(i).copied().filter(|&id| syms[id as usize].qname == q)
+    /// The symbol with exactly this qualified name.
+    pub fn id_qname(&self, q: &str) -> Option<u32> {
+        let v = self.t().by_qname();
+        let i = v.partition_point(|&i| self.sym(i).qname() < q);
+        v.get(i).copied().filter(|&id| self.sym(id).qname() == q)
     }
 
     /// Resolves a user-written name: a go/types qualified name, or a short form
@@ -190,11 +223,11 @@ impl Index {
         if cands.is_empty() {
             let lname = pat.name.to_lowercase();
             cands = self
-                .symbols
-                .by_name
+                .t()
+                .by_name()
                 .iter()
                 .copied()
-                .filter(|&id| self.sym(id).name.to_lowercase() == lname)
+                .filter(|&id| self.sym(id).name().to_lowercase() == lname)
                 .filter(|&id| self.matches(id, &pat, true))
                 .collect();
         }
@@ -234,14 +267,20 @@ impl Index {
             if s.recv == NONE {
                 return false;
             }
-            if !eq(&self.sym(s.recv).name, t) {
+            if !eq(self.sym(s.recv).name(), t) {
                 return false;
             }
         }
         if let Some(q) = &pat.qual {
-            let pkg = &self.symbols.pkgs[s.pkg as usize];
-            let path_match =
-                pkg.path == *q || pkg.path.ends_with(&format!("/{q}")) || eq(&pkg.name, q);
+            let Some(pkg) = self.pkg(s.pkg) else {
+                return false;
+            };
+            let path = pkg.path();
+            let path_match = path == q
+                || path.len() > q.len()
+                    && path.ends_with(q.as_str())
+                    && path.as_bytes()[path.len() - q.len() - 1] == b'/'
+                || eq(pkg.name(), q);
             if !path_match {
                 return false;
             }
@@ -253,8 +292,8 @@ impl Index {
         let lname = name.to_lowercase();
         let mut scored: Vec<(f64, u32)> = Vec::new();
         let mut last = "";
-        for &id in &self.symbols.by_name {
-            let n = &self.symbols.syms[id as usize].name;
+        for &id in self.t().by_name() {
+            let n = self.sym(id).name();
             if n == last {
                 continue;
             }
@@ -285,7 +324,7 @@ impl Index {
                 list: c
                     .iter()
                     .take(20)
-                    .map(|&id| format!("  {}  {}", self.sym(id).qname, self.location(id)))
+                    .map(|&id| format!("  {}  {}", self.sym(id).qname(), self.location(id)))
                     .collect::<Vec<_>>()
                     .join("\n"),
             }),
@@ -297,7 +336,7 @@ impl Index {
                     format!(
                         "; did you mean {}?",
                         s.iter()
-                            .map(|&id| self.sym(id).qname.clone())
+                            .map(|&id| self.sym(id).qname().to_string())
                             .collect::<Vec<_>>()
                             .join(", ")
                     )
@@ -312,22 +351,22 @@ impl Index {
         let Some(f) = self.file_of(id) else {
             return Err(QueryError::Other(format!(
                 "{} has no source (builtin)",
-                s.qname
+                s.qname()
             )));
         };
-        let path = if let Some(rest) = f.rel.strip_prefix("$GOROOT/src/") {
+        let path = if let Some(rest) = f.rel().strip_prefix("$GOROOT/src/") {
             crate::gomod::std_goroot()
                 .map(|g| g.join("src").join(rest))
-                .unwrap_or_else(|| PathBuf::from(&f.rel))
+                .unwrap_or_else(|| PathBuf::from(f.rel()))
         } else {
-            Path::new(&self.symbols.root).join(&f.rel)
+            Path::new(self.root()).join(f.rel())
         };
         let bytes = std::fs::read(&path)
             .map_err(|e| QueryError::Other(format!("cannot read {}: {e}", path.display())))?;
         if xxhash_rust::xxh3::xxh3_64(&bytes) != f.hash {
             return Err(QueryError::Other(format!(
                 "{} changed since it was indexed; re-run `codewalk index`",
-                f.rel
+                f.rel()
             )));
         }
         let (a, b) = (s.start_byte as usize, s.end_byte as usize);
@@ -340,43 +379,21 @@ impl Index {
 
     /// Implementations of an interface: concrete (type, pointer_only) pairs.
     pub fn implementations(&self, iface: u32) -> Result<Vec<(u32, bool)>, QueryError> {
-        let g = self.graph()?;
-        let lo = g.impls.partition_point(|i| i.iface < iface);
-        Ok(g.impls[lo..]
-            .iter()
-            .take_while(|i| i.iface == iface)
-            .map(|i| (i.ty, i.pointer))
-            .collect())
+        Ok(self.t().impls_of(iface))
     }
 
-    /// Interfaces whose method set contains this interface's (it extends them... they extend it).
+    /// Interfaces whose method set contains this interface's (they extend it).
     pub fn extending_interfaces(&self, iface: u32) -> Result<Vec<u32>, QueryError> {
-        let g = self.graph()?;
-        Ok(g.iface_extends
-            .iter()
-            .filter(|(i, _)| *i == iface)
-            .map(|(_, j)| *j)
-            .collect())
+        Ok(self.t().extending(iface))
     }
 
     /// Interfaces a type satisfies: (interface, pointer_only).
     pub fn interfaces_of(&self, ty: u32) -> Result<Vec<(u32, bool)>, QueryError> {
-        let g = self.graph()?;
-        Ok(g.impls
-            .iter()
-            .filter(|i| i.ty == ty)
-            .map(|i| (i.iface, i.pointer))
-            .collect())
+        Ok(self.t().ifaces_of(ty))
     }
 
-    pub fn method_set(&self, ty: u32) -> Result<&[store::MethodRec], QueryError> {
-        let g = self.graph()?;
-        let i = g.methods.partition_point(|(t, _)| *t < ty);
-        Ok(g.methods
-            .get(i)
-            .filter(|(t, _)| *t == ty)
-            .map(|(_, v)| v.as_slice())
-            .unwrap_or(&[]))
+    pub fn method_set(&self, ty: u32) -> Result<Vec<store::Method<'_>>, QueryError> {
+        Ok(self.t().method_set(ty))
     }
 }
 

@@ -118,8 +118,8 @@ struct EdgeOut<'a> {
 
 fn edge_out<'a>(ix: &'a Index, e: &Edge) -> EdgeOut<'a> {
     EdgeOut {
-        caller: &ix.sym(e.caller).qname,
-        callee: &ix.sym(e.callee).qname,
+        caller: ix.sym(e.caller).qname(),
+        callee: ix.sym(e.callee).qname(),
         file: site_file(ix, e),
         line: e.line,
         col: e.col,
@@ -142,11 +142,11 @@ struct UnresolvedOut<'a> {
     col: u32,
 }
 
-fn unresolved_out<'a>(ix: &'a Index, u: &'a store::Unresolved) -> UnresolvedOut<'a> {
+fn unresolved_out<'a>(ix: &'a Index, u: &store::UnresolvedView<'a>) -> UnresolvedOut<'a> {
     UnresolvedOut {
-        caller: &ix.sym(u.caller).qname,
-        name: &u.name,
-        reason: &u.reason,
+        caller: ix.sym(u.caller).qname(),
+        name: u.name,
+        reason: u.reason,
         file: file_rel(ix, u.file),
         line: u.line,
         col: u.col,
@@ -157,11 +157,7 @@ fn file_rel(ix: &Index, f: u32) -> &str {
     if f == NONE {
         ""
     } else {
-        ix.symbols
-            .files
-            .get(f as usize)
-            .map(|f| f.rel.as_str())
-            .unwrap_or("")
+        ix.file(f).map(|f| f.rel()).unwrap_or("")
     }
 }
 
@@ -211,9 +207,6 @@ fn timing(what: &str, since: std::time::Instant) {
 
 fn call_graph(ix: &Index) -> Result<CallGraph> {
     let t = std::time::Instant::now();
-    ix.graph().map_err(qerr)?;
-    timing("load graph", t);
-    let t = std::time::Instant::now();
     let cg = CallGraph::new(ix).map_err(qerr)?;
     timing("build call graph", t);
     Ok(cg)
@@ -228,7 +221,7 @@ fn require_func(ix: &Index, id: u32) -> Result<()> {
         1,
         format!(
             "{} is a {}, not a function or method ({})",
-            s.qname,
+            s.qname(),
             s.kind.as_str(),
             ix.location(id)
         ),
@@ -251,19 +244,19 @@ pub fn callers(ctx: &Ctx, a: CallersArgs) -> Result<()> {
             }));
         }
         let mut w = std::io::stdout().lock();
-        writeln!(w, "{}  {}", ix.sym(id).qname, ix.location(id))?;
+        writeln!(w, "{}  {}", ix.sym(id).qname(), ix.location(id))?;
         for e in &edges {
             writeln!(
                 w,
                 "  {}  {}",
-                ix.sym(e.caller).qname,
+                ix.sym(e.caller).qname(),
                 hop_text(&ix, e, false)
             )?;
         }
         if edges.is_empty() {
             eprintln!(
                 "no callers of {} in the index{}",
-                ix.sym(id).qname,
+                ix.sym(id).qname(),
                 filter_hint(&a.filter)
             );
         }
@@ -295,12 +288,12 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
             }));
         }
         let mut w = std::io::stdout().lock();
-        writeln!(w, "{}  {}", ix.sym(id).qname, ix.location(id))?;
+        writeln!(w, "{}  {}", ix.sym(id).qname(), ix.location(id))?;
         for e in &edges {
             writeln!(
                 w,
                 "  {}  {}",
-                ix.sym(e.callee).qname,
+                ix.sym(e.callee).qname(),
                 hop_text(&ix, e, true)
             )?;
         }
@@ -310,7 +303,7 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
         if edges.is_empty() && unres.is_empty() {
             eprintln!(
                 "{} calls nothing in the index{}",
-                ix.sym(id).qname,
+                ix.sym(id).qname(),
                 filter_hint(&a.filter)
             );
         }
@@ -339,14 +332,10 @@ fn filter_hint(f: &FilterArgs) -> &'static str {
 fn print_unresolved(
     w: &mut impl Write,
     ix: &Index,
-    u: &store::Unresolved,
+    u: &store::UnresolvedView,
     indent: &str,
 ) -> Result<()> {
-    let name = if u.name.is_empty() {
-        "?"
-    } else {
-        u.name.as_str()
-    };
+    let name = if u.name.is_empty() { "?" } else { u.name };
     writeln!(
         w,
         "{indent}? {name}  unresolved ({})  {}:{}",
@@ -381,7 +370,7 @@ fn print_tree(
             }
             if unresolved.is_some() && n.repeat_of.is_none() && (n.depth < depth) {
                 for u in query::unresolved(ix, n.id).map_err(qerr)? {
-                    unres.push(unresolved_out(ix, u));
+                    unres.push(unresolved_out(ix, &u));
                 }
             }
         }
@@ -405,7 +394,7 @@ fn print_tree(
         }
     }
     let mut w = std::io::stdout().lock();
-    writeln!(w, "{}  {}", ix.sym(root).qname, ix.location(root))?;
+    writeln!(w, "{}  {}", ix.sym(root).qname(), ix.location(root))?;
     let mut stack: Vec<usize> = t.nodes[0].children.iter().rev().copied().collect();
     let more_word = if up { "caller" } else { "callee" };
     let r0 = &t.nodes[0];
@@ -413,7 +402,7 @@ fn print_tree(
         let n = &t.nodes[i];
         let indent = "  ".repeat(n.depth);
         let e = n.edge.as_ref().expect("non-root tree node has an edge");
-        let mut line = format!("{indent}{}  {}", ix.sym(n.id).qname, hop_text(ix, e, !up));
+        let mut line = format!("{indent}{}  {}", ix.sym(n.id).qname(), hop_text(ix, e, !up));
         if n.sites > 1 {
             line.push_str(&format!("  ({} sites)", n.sites));
         }
@@ -428,7 +417,7 @@ fn print_tree(
         if n.repeat_of.is_none() {
             if unresolved.is_some() && n.depth < depth {
                 for u in query::unresolved(ix, n.id).map_err(qerr)? {
-                    print_unresolved(&mut w, ix, u, &"  ".repeat(n.depth + 1))?;
+                    print_unresolved(&mut w, ix, &u, &"  ".repeat(n.depth + 1))?;
                 }
             }
             if n.more > 0 {
@@ -451,7 +440,7 @@ fn print_tree(
     }
     if unresolved.is_some() {
         for u in query::unresolved(ix, root).map_err(qerr)? {
-            print_unresolved(&mut w, ix, u, "  ")?;
+            print_unresolved(&mut w, ix, &u, "  ")?;
         }
     }
     if r0.more > 0 {
@@ -471,7 +460,7 @@ fn print_tree(
         )?;
     }
     if t.nodes.len() == 1 {
-        eprintln!("no {more_word}s of {}", ix.sym(root).qname);
+        eprintln!("no {more_word}s of {}", ix.sym(root).qname());
     }
     Ok(())
 }
@@ -501,7 +490,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     let t = std::time::Instant::now();
     let paths = cg.paths(&ix, from, to, &o);
     timing("query", t);
-    let (fq, tq) = (&ix.sym(from).qname, &ix.sym(to).qname);
+    let (fq, tq) = (ix.sym(from).qname(), ix.sym(to).qname());
     if !paths.is_empty() {
         if ctx.json {
             let ps: Vec<_> = paths
@@ -545,7 +534,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
                     w,
                     "  {}. {}  {}",
                     k + 1,
-                    ix.sym(e.callee).qname,
+                    ix.sym(e.callee).qname(),
                     hop_text(&ix, e, true)
                 )?;
             }
@@ -570,7 +559,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     for (id, d) in &near_f {
         msg.push_str(&format!(
             "    {}  (depth {d})  {}\n",
-            ix.sym(*id).qname,
+            ix.sym(*id).qname(),
             ix.location(*id)
         ));
     }
@@ -582,22 +571,22 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     for (id, d) in &near_b {
         msg.push_str(&format!(
             "    {}  (depth {d})  {}\n",
-            ix.sym(*id).qname,
+            ix.sym(*id).qname(),
             ix.location(*id)
         ));
     }
     // Dynamic calls on the forward side may be the missing link.
-    let g = ix.graph().map_err(qerr)?;
     let reached: std::collections::HashSet<u32> = miss
         .forward
         .iter()
         .map(|x| x.0)
         .chain(std::iter::once(from))
         .collect();
-    let unres: Vec<&store::Unresolved> = g
-        .unresolved
+    let mut reached: Vec<u32> = reached.into_iter().collect();
+    reached.sort_unstable();
+    let unres: Vec<store::UnresolvedView> = reached
         .iter()
-        .filter(|u| reached.contains(&u.caller))
+        .flat_map(|&id| ix.t().unresolved_of(id))
         .collect();
     if !unres.is_empty() {
         let dynamic = unres.iter().filter(|u| u.reason == "dynamic").count();
@@ -619,9 +608,9 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
             for u in sorted.iter().take(50) {
                 msg.push_str(&format!(
                     "    ? {}  unresolved ({})  in {}  {}:{}\n",
-                    if u.name.is_empty() { "?" } else { &u.name },
+                    if u.name.is_empty() { "?" } else { u.name },
                     u.reason,
-                    ix.sym(u.caller).qname,
+                    ix.sym(u.caller).qname(),
                     file_rel(&ix, u.file),
                     u.line
                 ));
@@ -632,7 +621,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     if ctx.json {
         let side = |v: &[(u32, usize)]| {
             v.iter()
-                .map(|&(id, d)| serde_json::json!({"name": ix.sym(id).qname, "depth": d, "location": ix.location(id)}))
+                .map(|&(id, d)| serde_json::json!({"name": ix.sym(id).qname(), "depth": d, "location": ix.location(id)}))
                 .collect::<Vec<_>>()
         };
         render::json(&serde_json::json!({

@@ -2,7 +2,7 @@
 
 use super::{exit, qerr, Ctx};
 use crate::render;
-use crate::store::{self, NONE};
+use crate::store;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -18,9 +18,8 @@ pub struct ExportArgs {
 
 pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     let ix = ctx.open().map_err(qerr)?;
-    let g = ix.graph().map_err(qerr)?;
     let loc = |id: u32| match ix.file_of(id) {
-        Some(f) => (f.rel.clone(), ix.sym(id).line),
+        Some(f) => (f.rel().to_string(), ix.sym(id).line),
         None => (String::new(), 0),
     };
     match a.what.as_str() {
@@ -34,20 +33,21 @@ pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 file: String,
                 line: u32,
             }
-            let out: Vec<I> = g
-                .impls
-                .iter()
-                .filter(|i| ix.allowed(i.ty, &ctx.filter) && ix.allowed(i.iface, &ctx.filter))
-                .filter(|i| {
-                    a.all_builds
-                        || (ix.pkg_flags(i.ty) | ix.pkg_flags(i.iface)) & store::F_NOBUILD == 0
+            let out: Vec<I> = ix
+                .t()
+                .all_impls()
+                .filter(|&(iface, ty, _)| {
+                    ix.allowed(ty, &ctx.filter) && ix.allowed(iface, &ctx.filter)
                 })
-                .map(|i| {
-                    let (file, line) = loc(i.ty);
+                .filter(|&(iface, ty, _)| {
+                    a.all_builds || (ix.pkg_flags(ty) | ix.pkg_flags(iface)) & store::F_NOBUILD == 0
+                })
+                .map(|(iface, ty, pointer)| {
+                    let (file, line) = loc(ty);
                     I {
-                        interface: ix.sym(i.iface).qname.clone(),
-                        ty: ix.sym(i.ty).qname.clone(),
-                        pointer: i.pointer,
+                        interface: ix.sym(iface).qname().to_string(),
+                        ty: ix.sym(ty).qname().to_string(),
+                        pointer,
                         file,
                         line,
                     }
@@ -68,19 +68,18 @@ pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 #[serde(skip_serializing_if = "std::ops::Not::not")]
                 defer: bool,
             }
-            let out: Vec<C> = g
-                .edges
-                .iter()
-                .filter(|e| e.file != NONE)
-                .filter(|e| {
-                    let f = &ix.symbols.files[e.file as usize];
+            let out: Vec<C> = ix
+                .t()
+                .edges()
+                .filter_map(|e| Some((ix.file(e.file)?, e)))
+                .filter(|(f, _)| {
                     !(ctx.filter.no_tests && f.flags & store::F_TEST != 0
                         || ctx.filter.no_vendor && f.flags & store::F_VENDOR != 0)
                 })
-                .map(|e| C {
-                    caller: &ix.sym(e.caller).qname,
-                    callee: &ix.sym(e.callee).qname,
-                    file: &ix.symbols.files[e.file as usize].rel,
+                .map(|(f, e)| C {
+                    caller: ix.sym(e.caller).qname(),
+                    callee: ix.sym(e.callee).qname(),
+                    file: f.rel(),
                     line: e.line,
                     via: e.via.as_str(),
                     go: e.flags & store::E_GO != 0,

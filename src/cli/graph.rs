@@ -147,23 +147,19 @@ pub fn run(ctx: &Ctx, a: GraphArgs) -> Result<()> {
 }
 
 fn pkg_path(ix: &Index, id: u32) -> &str {
-    ix.symbols
-        .pkgs
-        .get(ix.sym(id).pkg as usize)
-        .map(|p| p.path.as_str())
-        .unwrap_or("")
+    ix.pkg_path(id)
 }
 
 fn url_for(ix: &Index, id: u32, base: &Option<String>) -> Option<String> {
     let base = base.as_ref()?;
     let f = ix.file_of(id)?;
-    if f.flags & store::F_EXTERNAL != 0 || f.rel.starts_with('$') {
+    if f.flags & store::F_EXTERNAL != 0 || f.rel().starts_with('$') {
         return None;
     }
     Some(format!(
         "{}/{}#L{}",
         base.trim_end_matches('/'),
-        f.rel,
+        f.rel(),
         ix.sym(id).line
     ))
 }
@@ -199,10 +195,10 @@ fn sym_node(ix: &Index, id: u32, group_by: GroupBy, groups: &mut Groups, o: &Out
             Some(groups.get(pkg_path(ix, id))),
         ),
         GroupBy::File => match ix.file_of(id) {
-            Some(f) => (render::short_name(ix, id), Some(groups.get(&f.rel))),
-            None => (s.qname.clone(), None),
+            Some(f) => (render::short_name(ix, id), Some(groups.get(f.rel()))),
+            None => (s.qname().to_string(), None),
         },
-        GroupBy::None => (s.qname.clone(), None),
+        GroupBy::None => (s.qname().to_string(), None),
     };
     let kind = if ix.is_external(id) {
         NodeKind::External
@@ -216,7 +212,7 @@ fn sym_node(ix: &Index, id: u32, group_by: GroupBy, groups: &mut Groups, o: &Out
     };
     Node {
         label,
-        name: s.qname.clone(),
+        name: s.qname().to_string(),
         group,
         kind,
         location: if ix.file_of(id).is_some() {
@@ -254,7 +250,7 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
             1,
             format!(
                 "{} is a {}, not a function or method",
-                ix.sym(from).qname,
+                ix.sym(from).qname(),
                 ix.sym(from).kind.as_str()
             ),
         ));
@@ -269,11 +265,11 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
                     1,
                     format!(
                         "--to {}: no call path from {} within {} calls; see `codewalk trace '{}' '{}'` for how far each side gets",
-                        ix.sym(to).qname,
-                        ix.sym(from).qname,
+                        ix.sym(to).qname(),
+                        ix.sym(from).qname(),
                         o.max_depth,
-                        ix.sym(from).qname,
-                        ix.sym(to).qname
+                        ix.sym(from).qname(),
+                        ix.sym(to).qname()
                     ),
                 ));
             }
@@ -284,8 +280,8 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
             }
             let title = format!(
                 "call paths from {} to {}",
-                ix.sym(from).qname,
-                ix.sym(to).qname
+                ix.sym(from).qname(),
+                ix.sym(to).qname()
             );
             (sub, Some(to), title)
         }
@@ -294,7 +290,7 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
             let title = format!(
                 "{} of {} (depth {})",
                 if a.callers { "callers" } else { "calls" },
-                ix.sym(from).qname,
+                ix.sym(from).qname(),
                 a.depth
             );
             (sub, None, title)
@@ -380,7 +376,7 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
                 format!(
                     "{} {}:{}",
                     e.via.as_str(),
-                    ix.symbols.files[e.file as usize].rel,
+                    ix.file(e.file).map(|f| f.rel()).unwrap_or(""),
                     e.line
                 )
             };
@@ -418,7 +414,7 @@ fn implements(ctx: &Ctx, a: ImplementsArgs) -> Result<()> {
             1,
             format!(
                 "{} is a {}, not an interface ({})",
-                ix.sym(id).qname,
+                ix.sym(id).qname(),
                 ix.sym(id).kind.as_str(),
                 ix.location(id)
             ),
@@ -429,13 +425,13 @@ fn implements(ctx: &Ctx, a: ImplementsArgs) -> Result<()> {
         !(o.no_tests && ix.is_test(t)
             || o.no_vendor && ix.is_vendor(t)
             || o.no_std && ix.is_external(t)
-            || o.exclude.as_ref().is_some_and(|r| r.is_match(&s.qname))
+            || o.exclude.as_ref().is_some_and(|r| r.is_match(s.qname()))
             || o.focus
                 .as_ref()
                 .is_some_and(|f| !query::under(pkg_path(&ix, t), f)))
     };
     let by_name = |a: &(u32, bool), b: &(u32, bool)| {
-        (pkg_path(&ix, a.0), &ix.sym(a.0).qname).cmp(&(pkg_path(&ix, b.0), &ix.sym(b.0).qname))
+        (pkg_path(&ix, a.0), ix.sym(a.0).qname()).cmp(&(pkg_path(&ix, b.0), ix.sym(b.0).qname()))
     };
     let mut impls: Vec<(u32, bool)> = ix
         .implementations(id)
@@ -453,7 +449,7 @@ fn implements(ctx: &Ctx, a: ImplementsArgs) -> Result<()> {
         .collect();
     ext.sort_by(by_name);
     let mut d = Diagram {
-        title: format!("implementations of {}", ix.sym(id).qname),
+        title: format!("implementations of {}", ix.sym(id).qname()),
         ..Default::default()
     };
     let mut groups = Groups::new();
@@ -508,7 +504,7 @@ fn implements(ctx: &Ctx, a: ImplementsArgs) -> Result<()> {
     if total == 0 {
         eprintln!(
             "no implementations of {} with the filters given",
-            ix.sym(id).qname
+            ix.sym(id).qname()
         );
     }
     emit(ctx, &d, &a.out)
@@ -533,14 +529,14 @@ fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
         }
     };
     let f = &ctx.filter;
-    let selected = |p: &store::PkgRec| {
-        query::under(&p.path, prefix)
+    let selected = |p: &store::PkgView| {
+        query::under(p.path(), prefix)
             && !(f.no_tests && p.flags & store::F_TEST != 0)
             && !(f.no_vendor && p.flags & store::F_VENDOR != 0)
             && (a.external || p.flags & store::F_EXTERNAL == 0)
     };
-    let mut pkgs: Vec<&store::PkgRec> = ix.symbols.pkgs.iter().filter(|p| selected(p)).collect();
-    pkgs.sort_by(|x, y| x.path.cmp(&y.path));
+    let mut pkgs: Vec<store::PkgView> = ix.pkgs().map(|(_, p)| p).filter(selected).collect();
+    pkgs.sort_by(|x, y| x.path().cmp(y.path()));
     if pkgs.is_empty() {
         return Err(exit(
             1,
@@ -550,12 +546,7 @@ fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
             ),
         ));
     }
-    let known: HashMap<&str, &store::PkgRec> = ix
-        .symbols
-        .pkgs
-        .iter()
-        .map(|p| (p.path.as_str(), p))
-        .collect();
+    let known: HashMap<&str, store::PkgView> = ix.pkgs().map(|(_, p)| (p.path(), p)).collect();
     let mut d = Diagram {
         title: if prefix.is_empty() {
             "package imports".to_string()
@@ -590,15 +581,15 @@ fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
         Some(d.nodes.len() - 1)
     };
     for p in &pkgs {
-        add(&mut d, key(&p.path), false);
+        add(&mut d, key(p.path()), false);
     }
     let mut edges: Vec<(usize, usize)> = Vec::new();
     for p in &pkgs {
-        let Some(from) = add(&mut d, key(&p.path), false) else {
+        let Some(from) = add(&mut d, key(p.path()), false) else {
             continue;
         };
-        for imp in &p.imports {
-            let Some(q) = known.get(imp.as_str()) else {
+        for imp in p.imports() {
+            let Some(q) = known.get(imp) else {
                 continue;
             };
             let inside = selected(q);

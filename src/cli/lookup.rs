@@ -44,7 +44,7 @@ fn check_filter(ctx: &Ctx, ix: &crate::analysis::Index, id: u32, name: &str) -> 
         1,
         format!(
             "'{name}' is {} ({}), excluded by {why}",
-            ix.sym(id).qname,
+            ix.sym(id).qname(),
             ix.location(id)
         ),
     ))
@@ -143,8 +143,8 @@ pub fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
         vendor: bool,
     }
     let mut out = Vec::new();
-    for p in &ix.symbols.pkgs {
-        if p.files.is_empty() || (p.flags & store::F_EXTERNAL != 0 && !a.external) {
+    for (_, p) in ix.pkgs() {
+        if p.files().is_empty() || (p.flags & store::F_EXTERNAL != 0 && !a.external) {
             continue;
         }
         if ctx.filter.no_vendor && p.flags & store::F_VENDOR != 0 {
@@ -154,20 +154,20 @@ pub fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
             continue;
         }
         if let Some(pre) = &a.prefix {
-            if !prefix_match(&p.path, pre) {
+            if !prefix_match(p.path(), pre) {
                 continue;
             }
         }
         let test_files = p
-            .files
+            .files()
             .iter()
-            .filter(|&&f| ix.symbols.files[f as usize].flags & store::F_TEST != 0)
+            .filter(|&&f| ix.file(f).is_some_and(|f| f.flags & store::F_TEST != 0))
             .count();
         out.push(Pkg {
-            path: &p.path,
-            name: &p.name,
-            dir: &p.dir,
-            files: p.files.len(),
+            path: p.path(),
+            name: p.name(),
+            dir: p.dir(),
+            files: p.files().len(),
             test_files,
             external: p.flags & store::F_EXTERNAL != 0,
             vendor: p.flags & store::F_VENDOR != 0,
@@ -211,20 +211,15 @@ pub fn stats(ctx: &Ctx, _a: StatsArgs) -> Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs().saturating_sub(m.created_unix))
         .unwrap_or(0);
-    let decls = ix
-        .symbols
-        .syms
-        .iter()
-        .filter(|s| {
-            s.file != store::NONE
-                && ix.symbols.files[s.file as usize].flags & store::F_EXTERNAL == 0
+    let decls = (0..ix.nsyms() as u32)
+        .filter(|&id| {
+            ix.file_of(id)
+                .is_some_and(|f| f.flags & store::F_EXTERNAL == 0)
         })
         .count();
     let packages = ix
-        .symbols
-        .pkgs
-        .iter()
-        .filter(|p| !p.files.is_empty() && p.flags & store::F_EXTERNAL == 0)
+        .pkgs()
+        .filter(|(_, p)| !p.files().is_empty() && p.flags & store::F_EXTERNAL == 0)
         .count();
     #[derive(Serialize)]
     struct Out<'a> {

@@ -156,7 +156,10 @@ fn write<T>(store: &Store, f: impl FnOnce(&mut Data) -> Result<T>) -> Result<T> 
 fn refresh(ix: &Index, d: &mut Data) {
     for n in &mut d.notes {
         if let Anchor::Attached(id) = anchor::locate(ix, n) {
-            let file = ix.file_of(id).map(|f| f.rel.clone()).unwrap_or_default();
+            let file = ix
+                .file_of(id)
+                .map(|f| f.rel().to_string())
+                .unwrap_or_default();
             let line = ix.sym(id).line;
             if n.file != file || n.line != line {
                 n.file = file;
@@ -187,21 +190,19 @@ fn note_out(ix: Option<&Index>, n: &Note) -> NoteOut {
     let a = ix.map(|ix| anchor::locate(ix, n));
     let (symbol, file, line, package) = match (ix, a.as_ref().and_then(|a| a.id())) {
         (Some(ix), Some(id)) => (
-            ix.sym(id).qname.clone(),
-            ix.file_of(id).map(|f| f.rel.clone()).unwrap_or_default(),
-            ix.sym(id).line,
-            ix.symbols
-                .pkgs
-                .get(ix.sym(id).pkg as usize)
-                .map(|p| p.path.clone())
+            ix.sym(id).qname().to_string(),
+            ix.file_of(id)
+                .map(|f| f.rel().to_string())
                 .unwrap_or_default(),
+            ix.sym(id).line,
+            ix.pkg_path(id).to_string(),
         ),
         _ => (n.symbol.clone(), n.file.clone(), n.line, pkg_of(&n.symbol)),
     };
     let candidates = match (&a, ix) {
         (Some(Anchor::Orphaned { candidates }), Some(ix)) => candidates
             .iter()
-            .map(|&c| ix.sym(c).qname.clone())
+            .map(|&c| ix.sym(c).qname().to_string())
             .collect(),
         _ => Vec::new(),
     };
@@ -281,7 +282,9 @@ pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<()> {
                 .filter(|n| all || !n.text.is_empty())
                 .map(|n| note_out(ix.as_ref(), n))
                 .filter(|o| match (want, &ix) {
-                    (Some(id), Some(ix)) => o.status != "orphaned" && o.symbol == ix.sym(id).qname,
+                    (Some(id), Some(ix)) => {
+                        o.status != "orphaned" && o.symbol == ix.sym(id).qname()
+                    }
                     _ => true,
                 })
                 .collect();

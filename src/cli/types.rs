@@ -59,7 +59,7 @@ fn require_kind(ix: &Index, id: u32, want_iface: bool) -> Result<()> {
         1,
         format!(
             "{} is a {}, not {what} ({})",
-            s.qname,
+            s.qname(),
             s.kind.as_str(),
             ix.location(id)
         ),
@@ -76,7 +76,7 @@ fn print_grouped(
     for &(id, pointer) in rows {
         let s = ix.sym(id);
         if s.pkg != last_pkg {
-            writeln!(w, "{}", ix.symbols.pkgs[s.pkg as usize].path)?;
+            writeln!(w, "{}", ix.pkg(s.pkg).map(|p| p.path()).unwrap_or(""))?;
             last_pkg = s.pkg;
         }
         let star = if pointer { "*" } else { "" };
@@ -96,8 +96,7 @@ fn print_grouped(
 fn sort_rows(ix: &Index, rows: &mut [(u32, bool)]) {
     rows.sort_by(|a, b| {
         let (sa, sb) = (ix.sym(a.0), ix.sym(b.0));
-        (&ix.symbols.pkgs[sa.pkg as usize].path, &sa.name)
-            .cmp(&(&ix.symbols.pkgs[sb.pkg as usize].path, &sb.name))
+        (ix.pkg_path(a.0), sa.name()).cmp(&(ix.pkg_path(b.0), sb.name()))
     });
 }
 
@@ -140,7 +139,7 @@ pub fn implementations(ctx: &Ctx, a: ImplArgs) -> Result<()> {
     if rows.is_empty() && ifaces.is_empty() {
         eprintln!(
             "no implementations of {} in the checkout{}",
-            ix.sym(id).qname,
+            ix.sym(id).qname(),
             if a.external { "" } else { " (try --external)" }
         );
         return Ok(());
@@ -148,7 +147,7 @@ pub fn implementations(ctx: &Ctx, a: ImplArgs) -> Result<()> {
     let notes = ctx.notes(&ix);
     print_grouped(&ix, &rows, notes.as_ref())?;
     if !ifaces.is_empty() {
-        println!("-- interfaces extending {}:", ix.sym(id).qname);
+        println!("-- interfaces extending {}:", ix.sym(id).qname());
         print_grouped(&ix, &ifaces, notes.as_ref())?;
     }
     Ok(())
@@ -184,7 +183,7 @@ pub fn interfaces(ctx: &Ctx, a: IfaceArgs) -> Result<()> {
     for &(i, pointer) in &rows {
         let s = ix.sym(i);
         if s.pkg != last_pkg {
-            writeln!(w, "{}", ix.symbols.pkgs[s.pkg as usize].path)?;
+            writeln!(w, "{}", ix.pkg(s.pkg).map(|p| p.path()).unwrap_or(""))?;
             last_pkg = s.pkg;
         }
         let note = if pointer && !asked_pointer {
@@ -202,7 +201,7 @@ pub fn interfaces(ctx: &Ctx, a: IfaceArgs) -> Result<()> {
     if rows.is_empty() {
         eprintln!(
             "{} satisfies no interface of the checkout{}",
-            ix.sym(id).qname,
+            ix.sym(id).qname(),
             if a.external { "" } else { " (try --external)" }
         );
     }
@@ -217,7 +216,7 @@ pub fn methods(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
             1,
             format!(
                 "{} is a {}, not a type",
-                ix.sym(id).qname,
+                ix.sym(id).qname(),
                 ix.sym(id).kind.as_str()
             ),
         ));
@@ -237,10 +236,10 @@ pub fn methods(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
         .iter()
         .map(|m| M {
             symbol: render::symbol(&ix, m.sym),
-            method: m.name.clone(),
+            method: m.name.to_string(),
             pointer: m.ptr_only,
             promoted: m.depth > 0,
-            via: m.via.clone(),
+            via: m.via.map(str::to_string),
             depth: m.depth,
         })
         .collect();

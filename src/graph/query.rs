@@ -1,6 +1,7 @@
 //! Call-graph queries: direct callers and callees, call paths between two functions, call
-//! trees and bounded neighbourhoods, on a petgraph built once per process from the stored call
-//! edges (node index = symbol id, edge weight = the stored [`Edge`]).
+//! trees and bounded neighbourhoods, on the stored call graph: edges sorted by caller with
+//! per-symbol offsets in both directions (see `store::layout`), read from the memory map,
+//! so a query costs what it visits, not the size of the graph.
 //!
 //! Input: an opened [`Index`]. Output: stored [`Edge`]s, paths of edges, [`Tree`]s, [`Sub`]graphs.
 //! Must not know: command-line flags, output formats.
@@ -28,9 +29,7 @@
 
 use crate::analysis::{Index, QueryError};
 use crate::store::{self, Edge, Kind, Via};
-use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction::{self, Incoming, Outgoing};
-use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Successors tried per node when enumerating paths.
@@ -76,23 +75,7 @@ impl Default for Opts {
 
 /// The call graph of an index.
 pub struct CallGraph {
-    g: OnceCell<DiGraph<(), Edge, u32>>,
-    by_caller: bool,
-}
-
-enum Raw<'a> {
-    Slice(std::slice::Iter<'a, Edge>),
-    Graph(petgraph::graph::Edges<'a, Edge, petgraph::Directed, u32>),
-}
-
-impl Iterator for Raw<'_> {
-    type Item = Edge;
-    fn next(&mut self) -> Option<Edge> {
-        match self {
-            Raw::Slice(it) => it.next().copied(),
-            Raw::Graph(it) => it.next().map(|er| *er.weight()),
-        }
-    }
+    _private: (),
 }
 
 /// A call tree: `nodes[0]` is the root; children in call-site order.
@@ -165,25 +148,23 @@ impl<'a> Scope<'a> {
     fn new(ix: &'a Index, o: &'a Opts, keep: &[u32]) -> Scope<'a> {
         let homes: Vec<&str> = keep
             .iter()
-            .filter_map(|&id| ix.symbols.pkgs.get(ix.sym(id).pkg as usize))
-            .map(|p| first_elem(&p.path))
+            .filter_map(|&id| ix.pkg(ix.sym(id).pkg))
+            .map(|p| first_elem(p.path()))
             .collect();
         let pkg_ok = ix
-            .symbols
-            .pkgs
-            .iter()
-            .map(|p| {
+            .pkgs()
+            .map(|(_, p)| {
                 if o.no_std {
                     if p.flags & store::F_EXTERNAL != 0 {
                         return false;
                     }
-                    let fe = first_elem(&p.path);
+                    let fe = first_elem(p.path());
                     if !fe.contains('.') && !homes.contains(&fe) {
                         return false;
                     }
                 }
                 match &o.focus {
-                    Some(f) => under(&p.path, f),
+                    Some(f) => under(p.path(), f),
                     None => true,
                 }
             })
@@ -203,7 +184,7 @@ impl<'a> Scope<'a> {
             return false;
         }
         if let Some(re) = &self.o.exclude {
-            if re.is_match(&ix.sym(id).qname) {
+            if re.is_match(ix.sym(id).qname()) {
                 return false;
             }
         }
@@ -243,52 +224,21 @@ impl<'a> Scope<'a> {
 }
 
 impl CallGraph {
-    /// Prepares the graph of the index's stored edges (loads `graph.bin` if needed). The
-    /// petgraph is built on first use by a traversal that needs callers; callees come
-    /// straight from the stored edges, which are sorted by caller.
-    pub fn new(ix: &Index) -> Result<CallGraph, QueryError> {
-        let edges = &ix.graph()?.edges;
-        let by_caller = edges.windows(2).all(|w| w[0].caller <= w[1].caller);
-        Ok(CallGraph {
-            g: OnceCell::new(),
-            by_caller,
-        })
-    }
-
-    fn petgraph<'s>(&'s self, ix: &Index) -> &'s DiGraph<(), Edge, u32> {
-        self.g.get_or_init(|| {
-            let edges = ix.graph().map(|g| g.edges.as_slice()).unwrap_or(&[]);
-            let n = ix.symbols.syms.len();
-            let mut g = DiGraph::with_capacity(n, edges.len());
-            for _ in 0..n {
-                g.add_node(());
-            }
-            for e in edges {
-                if (e.caller as usize) < n && (e.callee as usize) < n {
-                    g.add_edge(
-                        NodeIndex::new(e.caller as usize),
-                        NodeIndex::new(e.callee as usize),
-                        *e,
-                    );
-                }
-            }
-            g
-        })
+    pub fn new(_ix: &Index) -> Result<CallGraph, QueryError> {
+        Ok(CallGraph { _private: () })
     }
 
     /// Edges out of (callees) or into (callers) `id`, unfiltered.
-    fn raw<'s>(&'s self, ix: &'s Index, id: u32, dir: Direction) -> Raw<'s> {
-        if dir == Outgoing && self.by_caller {
-            if let Ok(g) = ix.graph() {
-                let lo = g.edges.partition_point(|e| e.caller < id);
-                let hi = g.edges.partition_point(|e| e.caller <= id);
-                return Raw::Slice(g.edges[lo..hi].iter());
-            }
+    fn raw<'s>(
+        &'s self,
+        ix: &'s Index,
+        id: u32,
+        dir: Direction,
+    ) -> Box<dyn Iterator<Item = Edge> + 's> {
+        match dir {
+            Outgoing => Box::new(ix.t().edges_from(id)),
+            Incoming => Box::new(ix.t().edges_to(id)),
         }
-        Raw::Graph(
-            self.petgraph(ix)
-                .edges_directed(NodeIndex::new(id as usize), dir),
-        )
     }
 
     /// Direct calls made by `id`, every call site, in source order.
@@ -305,13 +255,7 @@ impl CallGraph {
     /// Direct callers of `id`, every call site, by caller name.
     pub fn callers(&self, ix: &Index, id: u32, o: &Opts) -> Vec<Edge> {
         let sc = Scope::new(ix, o, &[id]);
-        // One query: a scan of the stored edges is cheaper than building the reverse graph.
-        let stored = ix.graph().map(|g| g.edges.as_slice()).unwrap_or(&[]);
-        let mut v: Vec<Edge> = if self.g.get().is_none() {
-            stored.iter().filter(|e| e.callee == id).copied().collect()
-        } else {
-            self.raw(ix, id, Incoming).collect()
-        };
+        let mut v: Vec<Edge> = self.raw(ix, id, Incoming).collect();
         v.retain(|e| sc.via_ok(e) && sc.ok(self, e.caller));
         v.sort_by(|a, b| in_key(ix, a).cmp(&in_key(ix, b)));
         v
@@ -409,7 +353,7 @@ impl CallGraph {
     /// Breadth-first distances from `start` (following callees, or callers when `reverse`)
     /// within `max` hops, over functions the scope keeps. `u32::MAX` = not reached.
     fn distances(&self, ix: &Index, sc: &Scope, start: u32, reverse: bool, max: usize) -> Vec<u32> {
-        let mut dist = vec![u32::MAX; ix.symbols.syms.len()];
+        let mut dist = vec![u32::MAX; ix.nsyms()];
         let Some(slot) = dist.get_mut(start as usize) else {
             return dist;
         };
@@ -479,7 +423,7 @@ impl CallGraph {
                 .collect();
             v.sort_by(|a, b| {
                 a.1.cmp(&b.1)
-                    .then(ix.sym(a.0).qname.cmp(&ix.sym(b.0).qname))
+                    .then(ix.sym(a.0).qname().cmp(ix.sym(b.0).qname()))
             });
             v
         };
@@ -557,27 +501,14 @@ impl Sub {
 }
 
 /// Unresolved calls made by `id` (`dynamic`: through a func value with no known target).
-pub fn unresolved(ix: &Index, id: u32) -> Result<Vec<&store::Unresolved>, QueryError> {
-    let mut v: Vec<&store::Unresolved> = ix
-        .graph()?
-        .unresolved
-        .iter()
-        .filter(|u| u.caller == id)
-        .collect();
-    v.sort_by_key(|u| (u.line, u.col));
-    Ok(v)
+pub fn unresolved(ix: &Index, id: u32) -> Result<Vec<store::UnresolvedView<'_>>, QueryError> {
+    Ok(ix.t().unresolved_of(id))
 }
 
 /// The `k` reached functions nearest to `target`: most import-path elements in common with
 /// its package, then deepest, then by name.
 pub fn nearest(ix: &Index, reached: &[(u32, usize)], target: u32, k: usize) -> Vec<(u32, usize)> {
-    let pkg = |id: u32| {
-        ix.symbols
-            .pkgs
-            .get(ix.sym(id).pkg as usize)
-            .map(|p| p.path.as_str())
-            .unwrap_or("")
-    };
+    let pkg = |id: u32| ix.pkg_path(id);
     let tp: Vec<&str> = pkg(target).split('/').collect();
     let common = |id: u32| {
         pkg(id)
@@ -594,29 +525,17 @@ pub fn nearest(ix: &Index, reached: &[(u32, usize)], target: u32, k: usize) -> V
     v.sort_by(|a, b| {
         b.0.cmp(&a.0)
             .then(b.2.cmp(&a.2))
-            .then(ix.sym(a.1).qname.cmp(&ix.sym(b.1).qname))
+            .then(ix.sym(a.1).qname().cmp(ix.sym(b.1).qname()))
     });
     v.into_iter().take(k).map(|(_, id, d)| (id, d)).collect()
 }
 
 fn out_key<'a>(ix: &'a Index, e: &Edge) -> (u32, u32, &'a str, Via, u32) {
-    (
-        e.line,
-        e.col,
-        ix.sym(e.callee).qname.as_str(),
-        e.via,
-        e.callee,
-    )
+    (e.line, e.col, ix.sym(e.callee).qname(), e.via, e.callee)
 }
 
 fn in_key<'a>(ix: &'a Index, e: &Edge) -> (&'a str, u32, u32, Via, u32) {
-    (
-        ix.sym(e.caller).qname.as_str(),
-        e.line,
-        e.col,
-        e.via,
-        e.caller,
-    )
+    (ix.sym(e.caller).qname(), e.line, e.col, e.via, e.caller)
 }
 
 /// Depth-first enumeration of paths of an exact length, pruned by the distance to the target.

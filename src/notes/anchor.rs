@@ -41,10 +41,7 @@ impl Anchor {
 
 /// The symbol with exactly this qualified name.
 pub fn by_qname(ix: &Index, q: &str) -> Option<u32> {
-    let v = &ix.symbols.by_qname;
-    let syms = &ix.symbols.syms;
-    let i = v.partition_point(|&i| syms[i as usize].qname.as_str() < q);
-    v.get(i).copied().filter(|&id| syms[id as usize].qname == q)
+    ix.id_qname(q)
 }
 
 /// Fingerprint of a declaration's source (see the module doc); 16 hex digits.
@@ -136,7 +133,7 @@ fn normalize(src: &str, name: &str) -> String {
 /// or the file changed since it was indexed).
 pub fn fingerprint_of(ix: &Index, id: u32) -> Option<String> {
     let src = ix.source(id).ok()?;
-    Some(fingerprint(&src, &ix.sym(id).name))
+    Some(fingerprint(&src, ix.sym(id).name()))
 }
 
 /// A signature with the declared name blanked, to pre-filter rename candidates cheaply.
@@ -168,11 +165,12 @@ pub fn rename_candidates(ix: &Index, n: &Note) -> Vec<u32> {
     let old_name = short(&n.symbol);
     let shape = sig_shape(&n.signature, old_name);
     let mut out = Vec::new();
-    for (i, s) in ix.symbols.syms.iter().enumerate() {
+    for i in 0..ix.nsyms() {
+        let s = ix.sym(i as u32);
         if s.kind.as_str() != n.kind || s.file == NONE {
             continue;
         }
-        if sig_shape(&s.signature, &s.name) != shape {
+        if sig_shape(s.signature(), s.name()) != shape {
             continue;
         }
         if fingerprint_of(ix, i as u32).as_deref() == Some(n.fingerprint.as_str()) {

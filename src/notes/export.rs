@@ -125,13 +125,12 @@ fn via_label(e: &Edge) -> String {
 fn hops(ix: &Index, path: &[Edge], opts: &Options) -> Vec<Hop> {
     path.iter()
         .map(|e| Hop {
-            from: ix.sym(e.caller).qname.clone(),
-            to: ix.sym(e.callee).qname.clone(),
+            from: ix.sym(e.caller).qname().to_string(),
+            to: ix.sym(e.callee).qname().to_string(),
             via: via_label(e),
-            site: (e.file != NONE)
-                .then(|| format!("{}:{}", ix.symbols.files[e.file as usize].rel, e.line)),
+            site: (e.file != NONE).then(|| format!("{}:{}", file_rel(ix, e.file), e.line)),
             site_url: (e.file != NONE && opts.link_base.is_some())
-                .then(|| link_for(opts, &ix.symbols.files[e.file as usize].rel, e.line))
+                .then(|| link_for(opts, file_rel(ix, e.file), e.line))
                 .filter(|l| l.starts_with("http")),
             site_line: (e.file != NONE).then_some(e.line),
             to_short: crate::render::short_name(ix, e.callee),
@@ -145,8 +144,8 @@ fn hops(ix: &Index, path: &[Edge], opts: &Options) -> Vec<Hop> {
 pub fn stored_link(ix: &Index, a: u32, b: u32) -> Option<super::StoredLink> {
     let cg = CallGraph::new(ix).ok()?;
     let p = call_path(ix, &cg, a, b)?;
-    let mut path = vec![ix.sym(a).qname.clone()];
-    path.extend(p.iter().map(|e| ix.sym(e.callee).qname.clone()));
+    let mut path = vec![ix.sym(a).qname().to_string()];
+    path.extend(p.iter().map(|e| ix.sym(e.callee).qname().to_string()));
     Some(super::StoredLink {
         path,
         via: p.iter().map(via_label).collect(),
@@ -234,7 +233,9 @@ pub fn article(ix: Option<&Index>, data: &Data, trail: &Trail, opts: &Options) -
         let sym = anchor.as_ref().and_then(|a| a.id());
         let (file, line) = match (ix, sym) {
             (Some(ix), Some(id)) => (
-                ix.file_of(id).map(|f| f.rel.clone()).unwrap_or_default(),
+                ix.file_of(id)
+                    .map(|f| f.rel().to_string())
+                    .unwrap_or_default(),
                 ix.sym(id).line,
             ),
             _ => (note.file.clone(), note.line),
@@ -251,7 +252,7 @@ pub fn article(ix: Option<&Index>, data: &Data, trail: &Trail, opts: &Options) -
         let orphan_candidates = match (&anchor, ix) {
             (Some(Anchor::Orphaned { candidates }), Some(ix)) => candidates
                 .iter()
-                .map(|&c| ix.sym(c).qname.clone())
+                .map(|&c| ix.sym(c).qname().to_string())
                 .collect(),
             _ => Vec::new(),
         };
@@ -294,7 +295,7 @@ pub fn article(ix: Option<&Index>, data: &Data, trail: &Trail, opts: &Options) -
             n: i + 1,
             note_id: st.note,
             symbol: sym
-                .and_then(|id| ix.map(|ix| ix.sym(id).qname.clone()))
+                .and_then(|id| ix.map(|ix| ix.sym(id).qname().to_string()))
                 .unwrap_or_else(|| note.symbol.clone()),
             kind: note.kind.clone(),
             status,
@@ -329,7 +330,7 @@ pub fn article(ix: Option<&Index>, data: &Data, trail: &Trail, opts: &Options) -
         title: trail.title().to_string(),
         question: trail.question.clone(),
         conclusion: trail.conclusion.clone(),
-        root: ix.map(|ix| ix.symbols.root.clone()).unwrap_or_default(),
+        root: ix.map(|ix| ix.root().to_string()).unwrap_or_default(),
         steps,
         mermaid,
     }
@@ -543,4 +544,8 @@ fn display_root(root: &str) -> String {
         (Some(n), _) => n,
         _ => root.to_string(),
     }
+}
+
+fn file_rel(ix: &Index, f: u32) -> &str {
+    ix.file(f).map(|f| f.rel()).unwrap_or("")
 }

@@ -118,7 +118,7 @@ pub fn notes_dir(explicit: Option<&Path>, ix: Option<&Index>) -> Option<PathBuf>
     if let Some(d) = std::env::var_os(ENV_DIR).filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d));
     }
-    ix.map(|ix| Path::new(&ix.symbols.root).join(DEFAULT_DIR))
+    ix.map(|ix| Path::new(ix.root()).join(DEFAULT_DIR))
 }
 
 pub fn now() -> u64 {
@@ -430,8 +430,8 @@ impl Attached {
     }
 
     pub fn for_sym<'a>(&'a self, ix: &'a Index, id: u32) -> impl Iterator<Item = &'a Note> + 'a {
-        let q = &ix.sym(id).qname;
-        self.notes.iter().filter(move |n| &n.symbol == q)
+        let q = ix.sym(id).qname();
+        self.notes.iter().filter(move |n| n.symbol == q)
     }
 
     /// One line per note: `{indent}note #3: text` (first line of the text).
@@ -491,11 +491,14 @@ pub fn new_note(ix: &Index, id: u32, text: &str, trail: Option<String>) -> (Note
 /// Points a note at symbol `id`: qualified name, location, signature, fingerprint.
 pub fn reanchor(ix: &Index, id: u32, n: &mut Note) -> bool {
     let s = ix.sym(id);
-    n.symbol = s.qname.clone();
+    n.symbol = s.qname().to_string();
     n.kind = s.kind.as_str().to_string();
-    n.file = ix.file_of(id).map(|f| f.rel.clone()).unwrap_or_default();
+    n.file = ix
+        .file_of(id)
+        .map(|f| f.rel().to_string())
+        .unwrap_or_default();
     n.line = s.line;
-    n.signature = s.signature.clone();
+    n.signature = s.signature().to_string();
     let fp = anchor::fingerprint_of(ix, id);
     let ok = fp.is_some();
     n.fingerprint = fp.unwrap_or_default();

@@ -30,23 +30,18 @@ pub struct SymbolOut {
 pub fn symbol(ix: &Index, id: u32) -> SymbolOut {
     let s = ix.sym(id);
     let (file, line) = match ix.file_of(id) {
-        Some(f) => (f.rel.clone(), s.line),
+        Some(f) => (f.rel().to_string(), s.line),
         None => (String::new(), 0),
     };
     SymbolOut {
-        name: s.qname.clone(),
+        name: s.qname().to_string(),
         kind: s.kind.as_str(),
-        package: ix
-            .symbols
-            .pkgs
-            .get(s.pkg as usize)
-            .map(|p| p.path.clone())
-            .unwrap_or_default(),
+        package: ix.pkg_path(id).to_string(),
         file,
         line,
         col: s.col,
-        signature: s.signature.clone(),
-        doc: s.doc.clone(),
+        signature: s.signature().to_string(),
+        doc: s.doc().to_string(),
         test: ix.is_test(id),
         vendor: ix.is_vendor(id),
         external: ix.is_external(id),
@@ -64,14 +59,9 @@ pub fn json<T: Serialize>(v: &T) -> anyhow::Result<()> {
 /// A short display name for a symbol inside its package: `(*Server).Serve`, `Server`, `F`.
 pub fn short_name(ix: &Index, id: u32) -> String {
     let s = ix.sym(id);
-    let pkg = ix
-        .symbols
-        .pkgs
-        .get(s.pkg as usize)
-        .map(|p| p.path.as_str())
-        .unwrap_or("");
+    let pkg = ix.pkg_path(id);
     if pkg.is_empty() {
-        return s.qname.clone();
+        return s.qname().to_string();
     }
-    s.qname.replacen(&format!("{pkg}."), "", 1)
+    s.qname().replacen(&format!("{pkg}."), "", 1)
 }

@@ -24,8 +24,7 @@
 //!                no newline) of the indexed local files, the files holding it; see
 //!                [`grep::write_trigrams`] for the layout
 //! ```
-//! The generation is replaced as a whole, so the search index always matches symbols.bin and
-//! graph.bin. Code text is indexed only from files whose bytes still hash to what was parsed;
+//! The generation is replaced as a whole, so the search index always matches index.bin. Code text is indexed only from files whose bytes still hash to what was parsed;
 //! other local files are marked scan-always, so `grep` reads them instead of trusting trigrams.
 //! Trigram postings live in their own file rather than in tantivy: one posting per (trigram,
 //! file) pair is the bulk of the data, and a flat sorted table is several times cheaper to
@@ -1084,40 +1083,5 @@ mod tests {
         want.sort();
         assert_eq!(got, want);
         assert!(seen.iter().all(|&w| w == 0));
-    }
-}
-
-/// Measures [`build_index`] alone: `CODEWALK_SEARCH_BENCH=<generation dir> cargo test --release
-/// --lib search::bench_build -- --nocapture` (skipped when the variable is not set).
-#[cfg(test)]
-mod bench {
-    #[test]
-    fn bench_build() {
-        let Some(gen) = std::env::var_os("CODEWALK_SEARCH_BENCH") else {
-            return;
-        };
-        let gen = std::path::PathBuf::from(gen);
-        let raw = std::fs::read(gen.join("symbols.bin")).unwrap();
-        let symbols: crate::store::Symbols = bincode::deserialize(&raw).unwrap();
-        // utime + stime of this process, in seconds (Linux, 100 ticks per second).
-        let cpu = || -> f64 {
-            let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-            let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
-            let v: Vec<f64> = rest
-                .split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|x| x.parse().ok())
-                .collect();
-            v.iter().sum::<f64>() / 100.0
-        };
-        let out = tempfile::tempdir().unwrap();
-        let (t, c) = (std::time::Instant::now(), cpu());
-        super::build_index(out.path(), &symbols).unwrap();
-        eprintln!(
-            "build_index: {:.2?} wall, {:.2}s cpu",
-            t.elapsed(),
-            cpu() - c
-        );
     }
 }

@@ -1,0 +1,865 @@
+//! The records of `index.bin` and the views queries read them through.
+//!
+//! [`encode`] turns what the pipeline computed ([`Symbols`], [`Graph`]: owned, convenient to
+//! build) into fixed-size records, a string heap and sorted id arrays; [`Tables`] maps the file
+//! and hands out small views ([`Sym`], [`FileView`], [`PkgView`], …) that read one record at a
+//! time, so a query touches only the pages it needs. Every id coming from the file is
+//! bounds-checked: a damaged index gives wrong answers or empty strings, never a panic.
+//!
+//! | section    | record            | order / meaning                                         |
+//! |------------|-------------------|---------------------------------------------------------|
+//! | `strings`  | bytes             | heap of every string, referenced by [`Str`]              |
+//! | `root`     | bytes             | the indexed root directory                              |
+//! | `files`    | [`FileD`]         | by file id                                              |
+//! | `pkgs`     | [`PkgD`]          | by package id; files and imports are ranges of the next two |
+//! | `pkgfiles` | u32               | file ids                                                |
+//! | `pkgimps`  | [`Str`]           | import paths                                            |
+//! | `syms`     | [`SymD`]          | by symbol id                                            |
+//! | `byqname`  | u32               | symbol ids sorted by qualified name                     |
+//! | `byname`   | u32               | symbol ids sorted by (name, qualified name)             |
+//! | `edges`    | [`EdgeD`]         | sorted by (caller, line, col)                           |
+//! | `outstart` | u32               | per symbol + 1: first edge of each caller (CSR)         |
+//! | `inedges`  | u32               | edge indexes sorted by (callee, edge index)             |
+//! | `instart`  | u32               | per symbol + 1: first entry of each callee in `inedges` |
+//! | `impls`    | [`ImplD`]         | sorted by (interface, type)                             |
+//! | `implty`   | u32               | impl indexes sorted by (type, interface)                |
+//! | `ifext`    | [u32; 2]          | (interface, extending interface), sorted                |
+//! | `msets`    | [`MsetD`]         | method sets: (type, range of `methods`), sorted by type |
+//! | `methods`  | [`MethodD`]       | sorted by name within each set                          |
+//! | `unres`    | [`UnresD`]        | unresolved calls sorted by (caller, line, col)          |
+
+use super::container::{name, Mapped, Name, Span, Writer};
+use super::{Edge, Graph, Kind, Symbols, Via, NONE};
+use anyhow::{bail, Result};
+use bytemuck::{Pod, Zeroable};
+use std::fs::File;
+
+/// A string in the heap; `len == NONE` is "absent" (an `Option` that is `None`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct Str {
+    off: u32,
+    len: u32,
+}
+
+const ABSENT: Str = Str { off: 0, len: NONE };
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct FileD {
+    hash: u64,
+    size: u64,
+    mtime_lo: u64,
+    mtime_hi: u64,
+    rel: Str,
+    build: Str,
+    pkg: u32,
+    lines: u32,
+    syntax_errors: u32,
+    first_error_line: u32,
+    flags: u8,
+    _pad: [u8; 7],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct PkgD {
+    path: Str,
+    name: Str,
+    dir: Str,
+    files_start: u32,
+    files_len: u32,
+    imps_start: u32,
+    imps_len: u32,
+    flags: u8,
+    _pad: [u8; 3],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct SymD {
+    qname: Str,
+    name: Str,
+    signature: Str,
+    doc: Str,
+    pkg: u32,
+    file: u32,
+    line: u32,
+    col: u32,
+    start_line: u32,
+    end_line: u32,
+    start_byte: u32,
+    end_byte: u32,
+    recv: u32,
+    variants: u32,
+    kind: u8,
+    ptr_recv: u8,
+    _pad: [u8; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct EdgeD {
+    caller: u32,
+    callee: u32,
+    file: u32,
+    line: u32,
+    col: u32,
+    via: u8,
+    flags: u8,
+    _pad: [u8; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct ImplD {
+    iface: u32,
+    ty: u32,
+    pointer: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct MsetD {
+    ty: u32,
+    start: u32,
+    len: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct MethodD {
+    name: Str,
+    via: Str,
+    sym: u32,
+    depth: u16,
+    ptr_only: u8,
+    _pad: u8,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct UnresD {
+    reason: Str,
+    name: Str,
+    caller: u32,
+    file: u32,
+    line: u32,
+    col: u32,
+}
+
+const S_STRINGS: Name = name("strings");
+const S_ROOT: Name = name("root");
+const S_FILES: Name = name("files");
+const S_PKGS: Name = name("pkgs");
+const S_PKGFILES: Name = name("pkgfiles");
+const S_PKGIMPS: Name = name("pkgimps");
+const S_SYMS: Name = name("syms");
+const S_BYQNAME: Name = name("byqname");
+const S_BYNAME: Name = name("byname");
+const S_EDGES: Name = name("edges");
+const S_OUTSTART: Name = name("outstart");
+const S_INEDGES: Name = name("inedges");
+const S_INSTART: Name = name("instart");
+const S_IMPLS: Name = name("impls");
+const S_IMPLTY: Name = name("implty");
+const S_IFEXT: Name = name("ifext");
+const S_MSETS: Name = name("msets");
+const S_METHODS: Name = name("methods");
+const S_UNRES: Name = name("unres");
+
+fn kind_code(k: Kind) -> u8 {
+    k as u8
+}
+
+fn kind_of(c: u8) -> Kind {
+    const ALL: [Kind; 10] = [
+        Kind::Func,
+        Kind::Method,
+        Kind::Struct,
+        Kind::Interface,
+        Kind::Type,
+        Kind::Alias,
+        Kind::Var,
+        Kind::Const,
+        Kind::IfaceMethod,
+        Kind::Init,
+    ];
+    ALL.get(c as usize).copied().unwrap_or(Kind::Var)
+}
+
+fn via_of(c: u8) -> Via {
+    match c {
+        1 => Via::Interface,
+        2 => Via::Dispatch,
+        3 => Via::FuncValue,
+        _ => Via::Static,
+    }
+}
+
+/// The string heap being built.
+struct Heap {
+    buf: Vec<u8>,
+}
+
+impl Heap {
+    fn add(&mut self, s: &str) -> Str {
+        let off = self.buf.len() as u32;
+        self.buf.extend_from_slice(s.as_bytes());
+        Str {
+            off,
+            len: s.len() as u32,
+        }
+    }
+    fn opt(&mut self, s: Option<&str>) -> Str {
+        s.map(|s| self.add(s)).unwrap_or(ABSENT)
+    }
+}
+
+/// CSR offsets: `start[k]..start[k+1]` are the positions whose key is `k`; `keys` sorted.
+fn csr(n: usize, keys: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut start = vec![0u32; n + 1];
+    for k in keys {
+        if (k as usize) < n {
+            start[k as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    start
+}
+
+/// Lays out a generation's symbols and graph as the sections of `index.bin`.
+pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
+    let mut h = Heap {
+        buf: Vec::with_capacity(64 << 20),
+    };
+    let mut w = Writer::default();
+
+    let files: Vec<FileD> = sy
+        .files
+        .iter()
+        .map(|f| FileD {
+            hash: f.hash,
+            size: f.size,
+            mtime_lo: f.mtime_ns as u64,
+            mtime_hi: (f.mtime_ns >> 64) as u64,
+            rel: h.add(&f.rel),
+            build: h.opt(f.build.as_deref()),
+            pkg: f.pkg,
+            lines: f.lines,
+            syntax_errors: f.syntax_errors,
+            first_error_line: f.first_error_line.unwrap_or(NONE),
+            flags: f.flags,
+            _pad: [0; 7],
+        })
+        .collect();
+    let mut pkgfiles: Vec<u32> = Vec::new();
+    let mut pkgimps: Vec<Str> = Vec::new();
+    let pkgs: Vec<PkgD> = sy
+        .pkgs
+        .iter()
+        .map(|p| {
+            let (fs, is) = (pkgfiles.len() as u32, pkgimps.len() as u32);
+            pkgfiles.extend_from_slice(&p.files);
+            for i in &p.imports {
+                let s = h.add(i);
+                pkgimps.push(s);
+            }
+            PkgD {
+                path: h.add(&p.path),
+                name: h.add(&p.name),
+                dir: h.add(&p.dir),
+                files_start: fs,
+                files_len: p.files.len() as u32,
+                imps_start: is,
+                imps_len: p.imports.len() as u32,
+                flags: p.flags,
+                _pad: [0; 3],
+            }
+        })
+        .collect();
+    let syms: Vec<SymD> = sy
+        .syms
+        .iter()
+        .map(|s| {
+            let qname = h.add(&s.qname);
+            // The short name is almost always the end of the qualified one: share its bytes.
+            let name = if s.qname.ends_with(s.name.as_str()) {
+                Str {
+                    off: qname.off + (s.qname.len() - s.name.len()) as u32,
+                    len: s.name.len() as u32,
+                }
+            } else {
+                h.add(&s.name)
+            };
+            SymD {
+                qname,
+                name,
+                signature: h.add(&s.signature),
+                doc: h.add(&s.doc),
+                pkg: s.pkg,
+                file: s.file,
+                line: s.line,
+                col: s.col,
+                start_line: s.start_line,
+                end_line: s.end_line,
+                start_byte: s.start_byte,
+                end_byte: s.end_byte,
+                recv: s.recv,
+                variants: s.variants,
+                kind: kind_code(s.kind),
+                ptr_recv: s.ptr_recv as u8,
+                _pad: [0; 2],
+            }
+        })
+        .collect();
+    let n = syms.len();
+
+    // Edges by caller (stable: call-site order within a caller is kept).
+    let mut order: Vec<u32> = (0..g.edges.len() as u32).collect();
+    order.sort_by_key(|&i| {
+        let e = &g.edges[i as usize];
+        (e.caller, e.line, e.col)
+    });
+    let edges: Vec<EdgeD> = order
+        .iter()
+        .map(|&i| {
+            let e = &g.edges[i as usize];
+            EdgeD {
+                caller: e.caller,
+                callee: e.callee,
+                file: e.file,
+                line: e.line,
+                col: e.col,
+                via: e.via as u8,
+                flags: e.flags,
+                _pad: [0; 2],
+            }
+        })
+        .collect();
+    drop(order);
+    let outstart = csr(n, edges.iter().map(|e| e.caller));
+    let mut inedges: Vec<u32> = (0..edges.len() as u32).collect();
+    inedges.sort_by_key(|&i| (edges[i as usize].callee, i));
+    let instart = csr(n, edges.iter().map(|e| e.callee));
+
+    let mut impls: Vec<ImplD> = g
+        .impls
+        .iter()
+        .map(|i| ImplD {
+            iface: i.iface,
+            ty: i.ty,
+            pointer: i.pointer as u32,
+        })
+        .collect();
+    impls.sort_by_key(|i| (i.iface, i.ty, i.pointer));
+    let mut implty: Vec<u32> = (0..impls.len() as u32).collect();
+    implty.sort_by_key(|&i| (impls[i as usize].ty, impls[i as usize].iface));
+    let mut ifext: Vec<[u32; 2]> = g.iface_extends.iter().map(|&(a, b)| [a, b]).collect();
+    ifext.sort();
+    ifext.dedup();
+
+    let mut msets: Vec<MsetD> = Vec::with_capacity(g.methods.len());
+    let mut methods: Vec<MethodD> = Vec::new();
+    let mut sets: Vec<&(u32, Vec<super::MethodRec>)> = g.methods.iter().collect();
+    sets.sort_by_key(|(t, _)| *t);
+    for (ty, ms) in sets {
+        let start = methods.len() as u32;
+        let mut ms: Vec<&super::MethodRec> = ms.iter().collect();
+        ms.sort_by(|a, b| a.name.cmp(&b.name));
+        for m in ms {
+            methods.push(MethodD {
+                name: h.add(&m.name),
+                via: h.opt(m.via.as_deref()),
+                sym: m.sym,
+                depth: m.depth,
+                ptr_only: m.ptr_only as u8,
+                _pad: 0,
+            });
+        }
+        msets.push(MsetD {
+            ty: *ty,
+            start,
+            len: methods.len() as u32 - start,
+        });
+    }
+    let mut unres: Vec<UnresD> = g
+        .unresolved
+        .iter()
+        .map(|u| UnresD {
+            reason: h.add(&u.reason),
+            name: h.add(&u.name),
+            caller: u.caller,
+            file: u.file,
+            line: u.line,
+            col: u.col,
+        })
+        .collect();
+    unres.sort_by_key(|u| (u.caller, u.line, u.col));
+
+    if h.buf.len() > u32::MAX as usize {
+        bail!(
+            "the index's strings take {} bytes, over this format's 4 GiB limit",
+            h.buf.len()
+        );
+    }
+    w.pod(S_FILES, files);
+    w.pod(S_PKGS, pkgs);
+    w.pod(S_PKGFILES, pkgfiles);
+    w.pod(S_PKGIMPS, pkgimps);
+    w.pod(S_SYMS, syms);
+    w.pod(S_BYQNAME, sy.by_qname.clone());
+    w.pod(S_BYNAME, sy.by_name.clone());
+    w.pod(S_EDGES, edges);
+    w.pod(S_OUTSTART, outstart);
+    w.pod(S_INEDGES, inedges);
+    w.pod(S_INSTART, instart);
+    w.pod(S_IMPLS, impls);
+    w.pod(S_IMPLTY, implty);
+    w.pod(S_IFEXT, ifext);
+    w.pod(S_MSETS, msets);
+    w.pod(S_METHODS, methods);
+    w.pod(S_UNRES, unres);
+    w.bytes(S_ROOT, sy.root.as_bytes().to_vec());
+    w.bytes(S_STRINGS, h.buf);
+    Ok(w)
+}
+
+/// The mapped `index.bin` of a generation.
+pub struct Tables {
+    m: Mapped,
+    strings: Span,
+    root: Span,
+    files: Span,
+    pkgs: Span,
+    pkgfiles: Span,
+    pkgimps: Span,
+    syms: Span,
+    byqname: Span,
+    byname: Span,
+    edges: Span,
+    outstart: Span,
+    inedges: Span,
+    instart: Span,
+    impls: Span,
+    implty: Span,
+    ifext: Span,
+    msets: Span,
+    methods: Span,
+    unres: Span,
+}
+
+/// A symbol read from the index: numbers copied out, strings borrowed from the map.
+#[derive(Clone, Copy)]
+pub struct Sym<'a> {
+    pub kind: Kind,
+    pub pkg: u32,
+    /// NONE for synthetic symbols (`pkg.init`, `error`).
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+    /// Methods: the symbol of the receiver's type.
+    pub recv: u32,
+    pub ptr_recv: bool,
+    pub variants: u32,
+    d: &'a SymD,
+    heap: &'a [u8],
+}
+
+impl<'a> Sym<'a> {
+    /// go/types qualified name.
+    pub fn qname(&self) -> &'a str {
+        text(self.heap, self.d.qname)
+    }
+    pub fn name(&self) -> &'a str {
+        text(self.heap, self.d.name)
+    }
+    pub fn signature(&self) -> &'a str {
+        text(self.heap, self.d.signature)
+    }
+    pub fn doc(&self) -> &'a str {
+        text(self.heap, self.d.doc)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct FileView<'a> {
+    pub pkg: u32,
+    pub flags: u8,
+    pub hash: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub lines: u32,
+    pub syntax_errors: u32,
+    pub first_error_line: Option<u32>,
+    d: &'a FileD,
+    heap: &'a [u8],
+}
+
+impl<'a> FileView<'a> {
+    /// Path relative to the root (external files: `$GOROOT/src/...`, `$GOPATH/src/...`).
+    pub fn rel(&self) -> &'a str {
+        text(self.heap, self.d.rel)
+    }
+    /// The file's build constraint, if any.
+    pub fn build(&self) -> Option<&'a str> {
+        (self.d.build.len != NONE).then(|| text(self.heap, self.d.build))
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct PkgView<'a> {
+    pub flags: u8,
+    d: &'a PkgD,
+    t: &'a Tables,
+}
+
+impl<'a> PkgView<'a> {
+    pub fn path(&self) -> &'a str {
+        text(self.t.heap(), self.d.path)
+    }
+    pub fn name(&self) -> &'a str {
+        text(self.t.heap(), self.d.name)
+    }
+    pub fn dir(&self) -> &'a str {
+        text(self.t.heap(), self.d.dir)
+    }
+    pub fn files(&self) -> &'a [u32] {
+        range(
+            self.t.m.slice::<u32>(self.t.pkgfiles),
+            self.d.files_start,
+            self.d.files_len,
+        )
+    }
+    pub fn imports(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let heap = self.t.heap();
+        range(
+            self.t.m.slice::<Str>(self.t.pkgimps),
+            self.d.imps_start,
+            self.d.imps_len,
+        )
+        .iter()
+        .map(move |&s| text(heap, s))
+    }
+}
+
+/// A method of a method set.
+#[derive(Clone, Copy, Debug)]
+pub struct Method<'a> {
+    pub name: &'a str,
+    pub sym: u32,
+    pub ptr_only: bool,
+    pub depth: u16,
+    /// The embedded field it is promoted through.
+    pub via: Option<&'a str>,
+}
+
+/// An unresolved call.
+#[derive(Clone, Copy, Debug)]
+pub struct UnresolvedView<'a> {
+    pub caller: u32,
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    /// `dynamic` for calls through func values with no known target, else the reason.
+    pub reason: &'a str,
+    pub name: &'a str,
+}
+
+fn text(heap: &[u8], s: Str) -> &str {
+    if s.len == NONE {
+        return "";
+    }
+    let (a, b) = (s.off as usize, s.off as usize + s.len as usize);
+    heap.get(a..b)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or("")
+}
+
+fn range<T>(v: &[T], start: u32, len: u32) -> &[T] {
+    let (a, b) = (start as usize, start as usize + len as usize);
+    v.get(a..b).unwrap_or(&[])
+}
+
+const INVALID_SYM: SymD = SymD {
+    qname: Str { off: 0, len: 0 },
+    name: Str { off: 0, len: 0 },
+    signature: Str { off: 0, len: 0 },
+    doc: Str { off: 0, len: 0 },
+    pkg: NONE,
+    file: NONE,
+    line: 0,
+    col: 0,
+    start_line: 0,
+    end_line: 0,
+    start_byte: 0,
+    end_byte: 0,
+    recv: NONE,
+    variants: 0,
+    kind: 6,
+    ptr_recv: 0,
+    _pad: [0; 2],
+};
+
+fn edge(d: &EdgeD) -> Edge {
+    Edge {
+        caller: d.caller,
+        callee: d.callee,
+        file: d.file,
+        line: d.line,
+        col: d.col,
+        via: via_of(d.via),
+        flags: d.flags,
+    }
+}
+
+impl Tables {
+    pub fn open(file: &File) -> Result<Tables, String> {
+        let m = Mapped::open(file, super::FORMAT_VERSION)?;
+        let t = Tables {
+            strings: m.section::<u8>(S_STRINGS)?,
+            root: m.section::<u8>(S_ROOT)?,
+            files: m.section::<FileD>(S_FILES)?,
+            pkgs: m.section::<PkgD>(S_PKGS)?,
+            pkgfiles: m.section::<u32>(S_PKGFILES)?,
+            pkgimps: m.section::<Str>(S_PKGIMPS)?,
+            syms: m.section::<SymD>(S_SYMS)?,
+            byqname: m.section::<u32>(S_BYQNAME)?,
+            byname: m.section::<u32>(S_BYNAME)?,
+            edges: m.section::<EdgeD>(S_EDGES)?,
+            outstart: m.section::<u32>(S_OUTSTART)?,
+            inedges: m.section::<u32>(S_INEDGES)?,
+            instart: m.section::<u32>(S_INSTART)?,
+            impls: m.section::<ImplD>(S_IMPLS)?,
+            implty: m.section::<u32>(S_IMPLTY)?,
+            ifext: m.section::<[u32; 2]>(S_IFEXT)?,
+            msets: m.section::<MsetD>(S_MSETS)?,
+            methods: m.section::<MethodD>(S_METHODS)?,
+            unres: m.section::<UnresD>(S_UNRES)?,
+            m,
+        };
+        Ok(t)
+    }
+
+    fn heap(&self) -> &[u8] {
+        self.m.bytes(self.strings)
+    }
+
+    pub fn root(&self) -> &str {
+        std::str::from_utf8(self.m.bytes(self.root)).unwrap_or("")
+    }
+
+    pub fn nsyms(&self) -> usize {
+        self.m.slice::<SymD>(self.syms).len()
+    }
+
+    /// The symbol `id`; an id out of range (only from a damaged index) reads as an empty
+    /// placeholder rather than panicking.
+    pub fn sym(&self, id: u32) -> Sym<'_> {
+        let d = self
+            .m
+            .slice::<SymD>(self.syms)
+            .get(id as usize)
+            .unwrap_or(&INVALID_SYM);
+        Sym {
+            kind: kind_of(d.kind),
+            pkg: d.pkg,
+            file: d.file,
+            line: d.line,
+            col: d.col,
+            start_line: d.start_line,
+            end_line: d.end_line,
+            start_byte: d.start_byte,
+            end_byte: d.end_byte,
+            recv: d.recv,
+            ptr_recv: d.ptr_recv != 0,
+            variants: d.variants,
+            d,
+            heap: self.heap(),
+        }
+    }
+
+    pub fn by_qname(&self) -> &[u32] {
+        self.m.slice(self.byqname)
+    }
+    pub fn by_name(&self) -> &[u32] {
+        self.m.slice(self.byname)
+    }
+
+    pub fn nfiles(&self) -> usize {
+        self.m.slice::<FileD>(self.files).len()
+    }
+
+    pub fn file(&self, i: u32) -> Option<FileView<'_>> {
+        let d = self.m.slice::<FileD>(self.files).get(i as usize)?;
+        Some(FileView {
+            pkg: d.pkg,
+            flags: d.flags,
+            hash: d.hash,
+            size: d.size,
+            mtime_ns: ((d.mtime_hi as i128) << 64) | d.mtime_lo as i128,
+            lines: d.lines,
+            syntax_errors: d.syntax_errors,
+            first_error_line: (d.first_error_line != NONE).then_some(d.first_error_line),
+            d,
+            heap: self.heap(),
+        })
+    }
+
+    pub fn npkgs(&self) -> usize {
+        self.m.slice::<PkgD>(self.pkgs).len()
+    }
+
+    pub fn pkg(&self, i: u32) -> Option<PkgView<'_>> {
+        let d = self.m.slice::<PkgD>(self.pkgs).get(i as usize)?;
+        Some(PkgView {
+            flags: d.flags,
+            d,
+            t: self,
+        })
+    }
+
+    pub fn nedges(&self) -> usize {
+        self.m.slice::<EdgeD>(self.edges).len()
+    }
+
+    /// Every call edge, by caller.
+    pub fn edges(&self) -> impl ExactSizeIterator<Item = Edge> + '_ {
+        self.m.slice::<EdgeD>(self.edges).iter().map(edge)
+    }
+
+    /// Edges out of `id`, in call-site order.
+    pub fn edges_from(&self, id: u32) -> impl Iterator<Item = Edge> + '_ {
+        let start = self.m.slice::<u32>(self.outstart);
+        let (a, b) = (
+            start.get(id as usize).copied().unwrap_or(0),
+            start.get(id as usize + 1).copied().unwrap_or(0),
+        );
+        let edges = self.m.slice::<EdgeD>(self.edges);
+        edges
+            .get(a as usize..b as usize)
+            .unwrap_or(&[])
+            .iter()
+            .map(edge)
+    }
+
+    /// Edges into `id`.
+    pub fn edges_to(&self, id: u32) -> impl Iterator<Item = Edge> + '_ {
+        let start = self.m.slice::<u32>(self.instart);
+        let (a, b) = (
+            start.get(id as usize).copied().unwrap_or(0),
+            start.get(id as usize + 1).copied().unwrap_or(0),
+        );
+        let idx = self.m.slice::<u32>(self.inedges);
+        let edges = self.m.slice::<EdgeD>(self.edges);
+        idx.get(a as usize..b as usize)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(move |&i| edges.get(i as usize).map(edge))
+    }
+
+    pub fn nimpls(&self) -> usize {
+        self.m.slice::<ImplD>(self.impls).len()
+    }
+
+    /// Implementations of `iface`: (type, pointer only), by type id.
+    pub fn impls_of(&self, iface: u32) -> Vec<(u32, bool)> {
+        let v = self.m.slice::<ImplD>(self.impls);
+        let lo = v.partition_point(|i| i.iface < iface);
+        v[lo..]
+            .iter()
+            .take_while(|i| i.iface == iface)
+            .map(|i| (i.ty, i.pointer != 0))
+            .collect()
+    }
+
+    /// Interfaces `ty` implements: (interface, pointer only), by interface id.
+    pub fn ifaces_of(&self, ty: u32) -> Vec<(u32, bool)> {
+        let v = self.m.slice::<ImplD>(self.impls);
+        let idx = self.m.slice::<u32>(self.implty);
+        let key = |i: u32| v.get(i as usize).map(|r| r.ty).unwrap_or(NONE);
+        let lo = idx.partition_point(|&i| key(i) < ty);
+        idx[lo..]
+            .iter()
+            .take_while(|&&i| key(i) == ty)
+            .filter_map(|&i| v.get(i as usize))
+            .map(|r| (r.iface, r.pointer != 0))
+            .collect()
+    }
+
+    /// Every (interface, type, pointer only) pair, by interface.
+    pub fn all_impls(&self) -> impl Iterator<Item = (u32, u32, bool)> + '_ {
+        self.m
+            .slice::<ImplD>(self.impls)
+            .iter()
+            .map(|i| (i.iface, i.ty, i.pointer != 0))
+    }
+
+    /// Interfaces whose method set contains `iface`'s.
+    pub fn extending(&self, iface: u32) -> Vec<u32> {
+        let v = self.m.slice::<[u32; 2]>(self.ifext);
+        let lo = v.partition_point(|p| p[0] < iface);
+        v[lo..]
+            .iter()
+            .take_while(|p| p[0] == iface)
+            .map(|p| p[1])
+            .collect()
+    }
+
+    /// The method set of a named type, by method name.
+    pub fn method_set(&self, ty: u32) -> Vec<Method<'_>> {
+        let sets = self.m.slice::<MsetD>(self.msets);
+        let i = sets.partition_point(|s| s.ty < ty);
+        let Some(s) = sets.get(i).filter(|s| s.ty == ty) else {
+            return Vec::new();
+        };
+        let heap = self.heap();
+        range(self.m.slice::<MethodD>(self.methods), s.start, s.len)
+            .iter()
+            .map(|m| Method {
+                name: text(heap, m.name),
+                sym: m.sym,
+                ptr_only: m.ptr_only != 0,
+                depth: m.depth,
+                via: (m.via.len != NONE).then(|| text(heap, m.via)),
+            })
+            .collect()
+    }
+
+    fn unres_view(&self, u: &UnresD) -> UnresolvedView<'_> {
+        let heap = self.heap();
+        UnresolvedView {
+            caller: u.caller,
+            file: u.file,
+            line: u.line,
+            col: u.col,
+            reason: text(heap, u.reason),
+            name: text(heap, u.name),
+        }
+    }
+
+    /// Unresolved calls made by `id`, in call-site order.
+    pub fn unresolved_of(&self, id: u32) -> Vec<UnresolvedView<'_>> {
+        let v = self.m.slice::<UnresD>(self.unres);
+        let lo = v.partition_point(|u| u.caller < id);
+        v[lo..]
+            .iter()
+            .take_while(|u| u.caller == id)
+            .map(|u| self.unres_view(u))
+            .collect()
+    }
+
+    /// Every unresolved call, by caller.
+    pub fn unresolved(&self) -> impl ExactSizeIterator<Item = UnresolvedView<'_>> + '_ {
+        self.m
+            .slice::<UnresD>(self.unres)
+            .iter()
+            .map(|u| self.unres_view(u))
+    }
+}
