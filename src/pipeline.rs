@@ -182,8 +182,57 @@ fn parse_discovery(
         .collect()
 }
 
+/// A digest of everything an index is built from: each listed file's path, size and
+/// modification time, the same for every `go.mod` / `go.work` / `vendor/modules.txt`, the
+/// roots and this codewalk's version. Equal digests mean re-indexing would rebuild the same
+/// index, so `codewalk index` can stop after the walk.
+pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    for d in std::iter::once(disc).chain(external) {
+        h.update(d.root.as_os_str().as_encoded_bytes());
+        h.update(&[0xff]);
+        for f in &d.files {
+            h.update(f.rel.as_bytes());
+            h.update(&[0]);
+            h.update(&f.size.to_le_bytes());
+            h.update(&f.mtime_ns.to_le_bytes());
+        }
+        for g in &d.gomods {
+            h.update(g.as_os_str().as_encoded_bytes());
+            h.update(&[0]);
+            if let Ok(m) = std::fs::metadata(d.root.join(g)) {
+                h.update(&m.len().to_le_bytes());
+                let mt = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                h.update(&mt.to_le_bytes());
+            }
+        }
+        for (a, b) in &d.symlink_aliases {
+            h.update(a.as_bytes());
+            h.update(&[1]);
+            h.update(b.as_bytes());
+        }
+    }
+    h.digest()
+}
+
 /// Runs the whole pipeline.
 pub fn build(root: &Path, opts: &IndexOptions, progress: &AtomicU64) -> Result<Built> {
+    let (disc, external) = discover_all(root, opts)?;
+    build_discovered(disc, external, progress)
+}
+
+/// Runs the pipeline on files already listed by [`discover_all`].
+pub fn build_discovered(
+    disc: Discovery,
+    external: Vec<Discovery>,
+    progress: &AtomicU64,
+) -> Result<Built> {
     // Deeply nested generated expressions recurse deeply: give workers room.
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(256 << 20)
@@ -196,8 +245,7 @@ pub fn build(root: &Path, opts: &IndexOptions, progress: &AtomicU64) -> Result<B
             eprintln!("timing: {what}: {:.2?}", t0.elapsed());
         }
     };
-    let (disc, external) = discover_all(root, opts)?;
-    lap("walk");
+    lap("start");
     let mut parsed = parse_discovery(&disc, false, qs, progress);
     for d in &external {
         parsed.extend(parse_discovery(d, true, qs, progress));

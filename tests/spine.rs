@@ -1046,3 +1046,51 @@ fn gostd_files_per_package_match_ground_truth() {
         .sum();
     assert_eq!(sum, n);
 }
+
+/// Re-indexing an unchanged tree stops after the walk and keeps the generation; any change
+/// to a Go file (content, size or mtime), a new file or `--force` rebuilds.
+#[test]
+fn reindex_without_changes_is_a_no_op() {
+    let (_t, root, ix) = index_fixture("spine/basic");
+    let gen = gen_dir(&ix);
+    let o = index_at(&root, &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("up to date"), "{}", err(&o));
+    assert_eq!(gen_dir(&ix), gen, "an unchanged tree keeps its generation");
+
+    // An edit is picked up.
+    let f = root.join("util/util.go");
+    let mut src = fs::read_to_string(&f).unwrap();
+    src.push_str("\nfunc AddedLater() {}\n");
+    fs::write(&f, src).unwrap();
+    let o = index_at(&root, &[]);
+    assert!(
+        o.status.success() && !err(&o).contains("up to date"),
+        "{}",
+        err(&o)
+    );
+    assert_ne!(gen_dir(&ix), gen);
+    assert!(run_in(&root, &["def", "AddedLater"]).status.success());
+
+    // A new file is picked up.
+    let gen = gen_dir(&ix);
+    put(
+        &root,
+        "util/more.go",
+        b"package util\n\nfunc MoreLater() {}\n",
+    );
+    assert!(!err(&index_at(&root, &[])).contains("up to date"));
+    assert!(run_in(&root, &["def", "MoreLater"]).status.success());
+    assert_ne!(gen_dir(&ix), gen);
+
+    // --force rebuilds an unchanged tree.
+    let gen = gen_dir(&ix);
+    assert!(err(&index_at(&root, &[])).contains("up to date"));
+    let o = index_at(&root, &["--force"]);
+    assert!(
+        o.status.success() && !err(&o).contains("up to date"),
+        "{}",
+        err(&o)
+    );
+    assert_ne!(gen_dir(&ix), gen);
+}

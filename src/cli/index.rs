@@ -20,7 +20,7 @@ pub struct Args {
     /// Do not index the standard library (fewer resolved calls into it).
     #[arg(long)]
     pub no_std: bool,
-    /// Rebuild from scratch (accepted for scripts; every run currently rebuilds).
+    /// Rebuild even when no file changed since the last index.
     #[arg(long)]
     pub force: bool,
     /// No progress bar.
@@ -87,12 +87,32 @@ fn build_and_write(
             bar.finish_and_clear();
         })
     });
-    let built = pipeline::build(&canon, &opts, &progress);
+    let t_walk = std::time::Instant::now();
+    let discovered = pipeline::discover_all(&canon, &opts);
+    let built = match discovered {
+        Ok((disc, external)) => {
+            let digest = pipeline::inputs_digest(&disc, &external);
+            if !a.force {
+                if let Some(m) = up_to_date(&index_dir, digest) {
+                    done.store(true, Ordering::Relaxed);
+                    if let Some(t) = ticker {
+                        let _ = t.join();
+                    }
+                    return report_fresh(ctx, &m, &index_dir, t0);
+                }
+            }
+            if std::env::var_os("CODEWALK_TIMINGS").is_some() {
+                eprintln!("timing: walk: {:.2?}", t_walk.elapsed());
+            }
+            pipeline::build_discovered(disc, external, &progress).map(|b| (b, digest))
+        }
+        Err(e) => Err(e),
+    };
     done.store(true, Ordering::Relaxed);
     if let Some(t) = ticker {
         let _ = t.join();
     }
-    let built = built.map_err(|e| exit(1, format!("{e:#}")))?;
+    let (built, digest) = built.map_err(|e| exit(1, format!("{e:#}")))?;
     if built.stats.files == 0 {
         return Err(exit(
             1,
@@ -123,6 +143,7 @@ fn build_and_write(
         source_bytes: built.stats.bytes,
         index_seconds: t0.elapsed().as_secs_f64(),
         warnings: built.stats.warnings.clone(),
+        inputs_digest: digest,
     };
     drop(built);
     let pending = store::begin(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
@@ -160,6 +181,31 @@ fn build_and_write(
         println!("{}", serde_json::to_string(&manifest)?);
     } else {
         eprintln!("{msg}");
+    }
+    Ok(())
+}
+
+/// The live generation's manifest when it was built from exactly these inputs.
+fn up_to_date(index_dir: &std::path::Path, digest: u64) -> Option<store::Manifest> {
+    let m = store::open(index_dir).ok()?.manifest;
+    (m.inputs_digest == digest && m.codewalk_version == env!("CARGO_PKG_VERSION")).then_some(m)
+}
+
+fn report_fresh(
+    ctx: &Ctx,
+    m: &store::Manifest,
+    index_dir: &std::path::Path,
+    t0: std::time::Instant,
+) -> Result<()> {
+    if ctx.json {
+        println!("{}", serde_json::to_string(m)?);
+    } else {
+        eprintln!(
+            "index is up to date: {} files unchanged since the last index (checked in {:.2}s; --force rebuilds) in {}",
+            m.files,
+            t0.elapsed().as_secs_f64(),
+            index_dir.display()
+        );
     }
     Ok(())
 }

@@ -64,6 +64,9 @@ pub struct Manifest {
     pub source_bytes: u64,
     pub index_seconds: f64,
     pub warnings: Vec<String>,
+    /// `pipeline::inputs_digest` of the files this generation was built from.
+    #[serde(default)]
+    pub inputs_digest: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
