@@ -139,10 +139,16 @@ def score(truth: dict, cw_impls: list, cw_calls: list, root: str,
                 if in_scope_pair(r["interface"], r["type"])}
     c_strict = set()
     c_dropped = 0
+    c_generic = 0
     for r in cw_impls:
         i, t = r.get("interface", ""), r.get("type", "")
         if not in_scope_pair(i, t):
             c_dropped += 1
+            continue
+        # gotruth leaves generic named types and interfaces out (go/types answers only for
+        # instantiations); codewalk's pairs for them are counted, not scored.
+        if r.get("generic"):
+            c_generic += 1
             continue
         c_strict.add((i, t, bool(r.get("pointer", False))))
     t_loose = {(i, t) for i, t, _ in t_strict}
@@ -232,7 +238,8 @@ def score(truth: dict, cw_impls: list, cw_calls: list, root: str,
                             goos=[c.get("goos") for c in stats.get("configs") or []]),
         "implementations": {"strict": impl_strict, "ignore_pointer": impl_loose,
                             "pointer_mismatch": len(ptr_mismatch),
-                            "codewalk_out_of_scope": c_dropped},
+                            "codewalk_out_of_scope": c_dropped,
+                            "codewalk_generic_not_scored": c_generic},
         "calls": calls_res,
         "codewalk_via_counts": dict(sorted(via_counts.items())),
         "codewalk_calls_out_of_scope": calls_out_of_scope,

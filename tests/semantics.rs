@@ -426,7 +426,8 @@ fn composite_identity() {
 // Generics
 
 /// Methods of generic types are named without type parameters; constraint interfaces (type
-/// elements) are never reported; instantiated methods are matched after substitution.
+/// elements) are never reported; a generic type satisfies a generic interface with type
+/// parameters compared by position (for every X, `*Queue[X]` implements `QueueI[X]`).
 #[test]
 fn generics_satisfaction() {
     let f = fx("generics");
@@ -438,6 +439,11 @@ fn generics_satisfaction() {
     //   example.com/x.Pusher    <- example.com/x.PL
     //   example.com/x.Pusher    <- *example.com/x.Stack
     //   example.com/x.Stringer  <- example.com/x.Name
+    // gotruth leaves generic types out; for them the spec says, for every type argument X:
+    //   *List[X] has Len() int, so Lener <- *List;
+    //   *Queue[X] has Get() (X, bool) and Done(X): QueueI[X] <- *Queue[X];
+    //   limited[X] embeds QueueI[X]: QueueI <- limited, and with AddLimited LimitedI <- *limited;
+    //   Swapped[K, V].Get returns V, so no Swapped[K, V] implements QueueI[K].
     same(
         "implementations",
         impls(&f.index),
@@ -447,11 +453,29 @@ fn generics_satisfaction() {
             // Pair[int,string].Key() int) and `Pusher <- *Stack` (promoted
             // (*List[int]).Push(int)), `Pusher <- PL` (PL embeds *List[int]): type
             // arguments are not substituted.
+            "example.com/x.Lener <- *example.com/x.List",
             "example.com/x.Lener <- *example.com/x.Stack",
             "example.com/x.Lener <- example.com/x.PL",
+            "example.com/x.LimitedI <- *example.com/x.limited",
+            "example.com/x.QueueI <- *example.com/x.Queue",
+            "example.com/x.QueueI <- example.com/x.limited",
             "example.com/x.Stringer <- example.com/x.Name",
         ],
     );
+    same(
+        "a call through a generic interface reaches the generic implementation",
+        calls_from(&f.index, "(*example.com/x.Ctl).Next"),
+        &[
+            "x.go:137 interface (example.com/x.QueueI).Get",
+            "x.go:138 interface (example.com/x.QueueI).Done",
+        ],
+    );
+    let dispatch = query(&f.index, &["callees", "(example.com/x.QueueI).Get"]);
+    assert!(
+        dispatch.contains("(*example.com/x.Queue).Get  dispatch"),
+        "{dispatch}"
+    );
+    assert!(!dispatch.contains("Swapped"), "{dispatch}");
     same(
         "Number is a constraint",
         implementations_of(&f.index, "example.com/x.Number", &[]),

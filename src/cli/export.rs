@@ -32,7 +32,18 @@ pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 pointer: bool,
                 file: String,
                 line: u32,
+                /// The interface or the type has type parameters (the pair holds for every
+                /// instantiation, type parameters matched by position).
+                #[serde(skip_serializing_if = "std::ops::Not::not")]
+                generic: bool,
             }
+            let generic = |id: u32| {
+                let s = ix.sym(id);
+                s.signature()
+                    .strip_prefix("type ")
+                    .and_then(|r| r.strip_prefix(s.name()))
+                    .is_some_and(|r| r.starts_with('['))
+            };
             let out: Vec<I> = ix
                 .t()
                 .all_impls()
@@ -50,6 +61,7 @@ pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                         pointer,
                         file,
                         line,
+                        generic: generic(iface) || generic(ty),
                     }
                 })
                 .collect();

@@ -279,7 +279,7 @@ pub fn satisfies(
             }
             MemberKind::Field(_) => return None,
         };
-        if sig != im.sig || sig == INVALID {
+        if sig == INVALID || sig != im.sig && !same_modulo_tparams(&m.types, sig, im.sig) {
             return None;
         }
         if m.method_key(&im.name, pkg) != im.key {
@@ -290,12 +290,58 @@ pub fn satisfies(
     Some(ptr)
 }
 
+/// Identity with type parameters compared by position: `TypeParam(_, k)` matches any
+/// `TypeParam(_, k)`. This is how a generic type satisfies a generic interface without
+/// instantiating either: `*Typed[T]` has `Get() (T, bool)`, `TypedInterface[T]` wants
+/// `Get() (T, bool)` — for every X, `*Typed[X]` implements `TypedInterface[X]`. (Type
+/// arguments are not part of a named type's identity here, so `List[int]` and `List[T]` are
+/// the same named type.)
+pub fn same_modulo_tparams(tt: &TypeTable, a: TypeId, b: TypeId) -> bool {
+    if a == b {
+        return true;
+    }
+    let same = |x: TypeId, y: TypeId| same_modulo_tparams(tt, x, y);
+    let all = |xs: &[TypeId], ys: &[TypeId]| {
+        xs.len() == ys.len() && xs.iter().zip(ys).all(|(&x, &y)| same(x, y))
+    };
+    match (tt.get(a), tt.get(b)) {
+        (Ty::TypeParam(_, i), Ty::TypeParam(_, j)) => i == j,
+        (Ty::Pointer(x), Ty::Pointer(y)) | (Ty::Slice(x), Ty::Slice(y)) => same(*x, *y),
+        (Ty::Array(n, x), Ty::Array(k, y)) => n == k && same(*x, *y),
+        (Ty::Map(k1, v1), Ty::Map(k2, v2)) => same(*k1, *k2) && same(*v1, *v2),
+        (Ty::Chan(d1, x), Ty::Chan(d2, y)) => d1 == d2 && same(*x, *y),
+        (Ty::Func(f), Ty::Func(g)) => {
+            f.variadic == g.variadic && all(&f.params, &g.params) && all(&f.results, &g.results)
+        }
+        (Ty::Tuple(xs), Ty::Tuple(ys)) => all(xs, ys),
+        (Ty::Struct(fs), Ty::Struct(gs)) => {
+            fs.len() == gs.len()
+                && fs.iter().zip(gs.iter()).all(|(f, g)| {
+                    f.name == g.name
+                        && f.embedded == g.embedded
+                        && f.pkg == g.pkg
+                        && f.tag == g.tag
+                        && same(f.ty, g.ty)
+                })
+        }
+        (Ty::Interface(ms, t1), Ty::Interface(ns, t2)) => {
+            t1 == t2
+                && ms.len() == ns.len()
+                && ms
+                    .iter()
+                    .zip(ns.iter())
+                    .all(|((a, x), (b, y))| a == b && same(*x, *y))
+        }
+        _ => false,
+    }
+}
+
 /// Every (named interface, named concrete type) implementation pair in the model.
 pub fn implementations(m: &Model, all: &[Arc<Members>]) -> Vec<Impl> {
     // Index: method name -> concrete named types having a method of that name.
     let mut by_method: HashMap<&str, Vec<NamedId>> = HashMap::new();
     for (n, nt) in m.named.iter().enumerate() {
-        if nt.sym == NONE || !nt.tparams.is_empty() || m.iface_named.contains_key(&(n as u32)) {
+        if nt.sym == NONE || m.iface_named.contains_key(&(n as u32)) {
             continue;
         }
         if m.syms[nt.sym as usize].kind != SymKind::Type {
@@ -316,7 +362,7 @@ pub fn implementations(m: &Model, all: &[Arc<Members>]) -> Vec<Impl> {
     ifaces.sort_by_key(|(n, _)| **n);
     for (&i, info) in ifaces {
         let nt = &m.named[i as usize];
-        if info.typeset || info.methods.is_empty() || !nt.tparams.is_empty() || nt.sym == NONE {
+        if info.typeset || info.methods.is_empty() || nt.sym == NONE {
             continue;
         }
         let rarest = info
