@@ -236,12 +236,18 @@ pub fn stats(ctx: &Ctx, _a: StatsArgs) -> Result<()> {
         unreadable_files: u64,
         too_large_files: u64,
         unresolved_calls: u64,
+        /// Why calls stayed unresolved (`dynamic`: through a func value with no known target).
+        unresolved_by_reason: std::collections::BTreeMap<&'a str, u64>,
         unresolved_imports: u64,
         source_bytes: u64,
         index_bytes: u64,
         index_seconds: f64,
         age_seconds: u64,
         format_version: u32,
+    }
+    let mut unresolved_by_reason = std::collections::BTreeMap::new();
+    for u in ix.t().unresolved() {
+        *unresolved_by_reason.entry(u.reason).or_insert(0) += 1;
     }
     let out = Out {
         root: &m.root,
@@ -257,6 +263,7 @@ pub fn stats(ctx: &Ctx, _a: StatsArgs) -> Result<()> {
         unreadable_files: m.unreadable_files,
         too_large_files: m.too_large_files,
         unresolved_calls: m.unresolved_calls,
+        unresolved_by_reason,
         unresolved_imports: m.unresolved_imports,
         source_bytes: m.source_bytes,
         index_bytes: size,
