@@ -349,3 +349,86 @@ fn export_matches_golden_markdown() {
     assert_eq!(vias, ["static, go", "interface", "dispatch"]);
     assert!(j["mermaid"].as_str().unwrap().starts_with("flowchart TD"));
 }
+
+/// Notes show up where a reader follows calls: under the functions of `callers`, `callees`,
+/// call trees and `trace` paths, and as a `notes` object (by qualified name) in their JSON;
+/// `--no-notes` hides them.
+#[test]
+fn notes_appear_in_call_answers() {
+    let (_t, _root, index) = index_fixture("notes");
+    query(
+        &index,
+        &[
+            "note",
+            "add",
+            "(*example.com/notes/web.conn).serve",
+            "the per-connection loop",
+        ],
+    );
+    query(
+        &index,
+        &[
+            "note",
+            "add",
+            "example.com/notes/web.ListenAndServe",
+            "entry point",
+        ],
+    );
+
+    let callees = query(
+        &index,
+        &["callees", "(*example.com/notes/web.Server).Serve"],
+    );
+    assert!(
+        callees.contains("note #1: the per-connection loop"),
+        "{callees}"
+    );
+    let callers = query(
+        &index,
+        &["callers", "(*example.com/notes/web.Server).Serve"],
+    );
+    assert!(callers.contains("note #2: entry point"), "{callers}");
+    let tree = query(&index, &["trace", "main.main", "--depth", "4"]);
+    assert!(
+        tree.contains("note #1: the per-connection loop") && tree.contains("note #2: entry point"),
+        "{tree}"
+    );
+    let path = query(
+        &index,
+        &["trace", "main.main", "(*example.com/notes/web.conn).serve"],
+    );
+    assert!(path.contains("note #1: the per-connection loop"), "{path}");
+
+    let j = query_json(
+        &index,
+        &["callees", "(*example.com/notes/web.Server).Serve"],
+    );
+    assert_eq!(
+        j["notes"]["(*example.com/notes/web.conn).serve"][0]["text"], "the per-connection loop",
+        "{j}"
+    );
+    let j = query_json(&index, &["trace", "main.main", "--depth", "4"]);
+    assert!(
+        j["notes"]["example.com/notes/web.ListenAndServe"].is_array(),
+        "{j}"
+    );
+
+    let quiet = query(
+        &index,
+        &[
+            "--no-notes",
+            "callees",
+            "(*example.com/notes/web.Server).Serve",
+        ],
+    );
+    assert!(!quiet.contains("note #"), "{quiet}");
+    let j = query_json(
+        &index,
+        &[
+            "--no-notes",
+            "callees",
+            "(*example.com/notes/web.Server).Serve",
+        ],
+    );
+    assert!(j.get("notes").is_none(), "{j}");
+}

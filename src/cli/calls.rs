@@ -4,6 +4,7 @@
 use super::{exit, qerr, Ctx};
 use crate::analysis::Index;
 use crate::graph::query::{self, CallGraph, Opts, Tree};
+use crate::notes::Attached;
 use crate::render;
 use crate::store::{self, Edge, Via, NONE};
 use anyhow::Result;
@@ -237,14 +238,21 @@ pub fn callers(ctx: &Ctx, a: CallersArgs) -> Result<()> {
         let t = std::time::Instant::now();
         let edges = cg.callers(&ix, id, &o);
         timing("query", t);
+        let notes = ctx.notes(&ix);
         if ctx.json {
-            return render::json(&serde_json::json!({
-                "symbol": render::symbol(&ix, id),
-                "callers": edges.iter().map(|e| edge_out(&ix, e)).collect::<Vec<_>>(),
-            }));
+            let ids = std::iter::once(id).chain(edges.iter().map(|e| e.caller));
+            return render::json(&with_notes(
+                serde_json::json!({
+                    "symbol": render::symbol(&ix, id),
+                    "callers": edges.iter().map(|e| edge_out(&ix, e)).collect::<Vec<_>>(),
+                }),
+                notes_json(&notes, &ix, ids),
+            ));
         }
         let mut w = std::io::stdout().lock();
         writeln!(w, "{}  {}", ix.sym(id).qname(), ix.location(id))?;
+        note_lines(&mut w, &notes, &ix, id, "")?;
+        let mut shown = std::collections::HashSet::new();
         for e in &edges {
             writeln!(
                 w,
@@ -252,6 +260,9 @@ pub fn callers(ctx: &Ctx, a: CallersArgs) -> Result<()> {
                 ix.sym(e.caller).qname(),
                 hop_text(&ix, e, false)
             )?;
+            if shown.insert(e.caller) {
+                note_lines(&mut w, &notes, &ix, e.caller, "  ")?;
+            }
         }
         if edges.is_empty() {
             eprintln!(
@@ -280,15 +291,22 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
         } else {
             Vec::new()
         };
+        let notes = ctx.notes(&ix);
         if ctx.json {
-            return render::json(&serde_json::json!({
-                "symbol": render::symbol(&ix, id),
-                "callees": edges.iter().map(|e| edge_out(&ix, e)).collect::<Vec<_>>(),
-                "unresolved": unres.iter().map(|u| unresolved_out(&ix, u)).collect::<Vec<_>>(),
-            }));
+            let ids = std::iter::once(id).chain(edges.iter().map(|e| e.callee));
+            return render::json(&with_notes(
+                serde_json::json!({
+                    "symbol": render::symbol(&ix, id),
+                    "callees": edges.iter().map(|e| edge_out(&ix, e)).collect::<Vec<_>>(),
+                    "unresolved": unres.iter().map(|u| unresolved_out(&ix, u)).collect::<Vec<_>>(),
+                }),
+                notes_json(&notes, &ix, ids),
+            ));
         }
         let mut w = std::io::stdout().lock();
         writeln!(w, "{}  {}", ix.sym(id).qname(), ix.location(id))?;
+        note_lines(&mut w, &notes, &ix, id, "")?;
+        let mut shown = std::collections::HashSet::new();
         for e in &edges {
             writeln!(
                 w,
@@ -296,6 +314,9 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
                 ix.sym(e.callee).qname(),
                 hop_text(&ix, e, true)
             )?;
+            if shown.insert(e.callee) {
+                note_lines(&mut w, &notes, &ix, e.callee, "  ")?;
+            }
         }
         for u in &unres {
             print_unresolved(&mut w, &ix, u, "  ")?;
@@ -319,6 +340,49 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
         a.unresolved.then_some(()),
         "callees",
     )
+}
+
+/// Notes on the symbols of an answer, for JSON: `{"qualified name": [notes]}`.
+fn notes_json(
+    notes: &Option<Attached>,
+    ix: &Index,
+    ids: impl IntoIterator<Item = u32>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    if let Some(n) = notes {
+        for id in ids {
+            let v = n.json(ix, id);
+            if !v.is_empty() {
+                out.insert(ix.sym(id).qname().to_string(), serde_json::Value::Array(v));
+            }
+        }
+    }
+    out
+}
+
+/// The user's notes on `id`, one line each, under the line that shows it.
+fn note_lines(
+    w: &mut impl Write,
+    notes: &Option<Attached>,
+    ix: &Index,
+    id: u32,
+    indent: &str,
+) -> std::io::Result<()> {
+    match notes {
+        Some(n) => n.write_lines(w, ix, id, &format!("{indent}  ")),
+        None => Ok(()),
+    }
+}
+
+/// Adds `"notes"` to a JSON answer when any of its symbols has one.
+fn with_notes(
+    mut v: serde_json::Value,
+    notes: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
+    if !notes.is_empty() {
+        v["notes"] = serde_json::Value::Object(notes);
+    }
+    v
 }
 
 fn filter_hint(f: &FilterArgs) -> &'static str {
@@ -357,6 +421,7 @@ fn print_tree(
     key: &str,
 ) -> Result<()> {
     let root = t.nodes[0].id;
+    let notes = ctx.notes(ix);
     if ctx.json {
         let mut edges = Vec::new();
         let mut unres = Vec::new();
@@ -374,13 +439,16 @@ fn print_tree(
                 }
             }
         }
-        return render::json(&serde_json::json!({
-            "symbol": render::symbol(ix, root),
-            "depth": depth,
-            key: edges,
-            "unresolved": unres,
-            "cut": t.cut,
-        }));
+        return render::json(&with_notes(
+            serde_json::json!({
+                "symbol": render::symbol(ix, root),
+                "depth": depth,
+                key: edges,
+                "unresolved": unres,
+                "cut": t.cut,
+            }),
+            notes_json(&notes, ix, t.nodes.iter().map(|n| n.id)),
+        ));
     }
     // Print order (depth first) decides whether a repeat refers up or down.
     let mut order = vec![usize::MAX; t.nodes.len()];
@@ -395,6 +463,7 @@ fn print_tree(
     }
     let mut w = std::io::stdout().lock();
     writeln!(w, "{}  {}", ix.sym(root).qname(), ix.location(root))?;
+    note_lines(&mut w, &notes, ix, root, "")?;
     let mut stack: Vec<usize> = t.nodes[0].children.iter().rev().copied().collect();
     let more_word = if up { "caller" } else { "callee" };
     let r0 = &t.nodes[0];
@@ -415,6 +484,7 @@ fn print_tree(
         }
         writeln!(w, "{line}")?;
         if n.repeat_of.is_none() {
+            note_lines(&mut w, &notes, ix, n.id, &indent)?;
             if unresolved.is_some() && n.depth < depth {
                 for u in query::unresolved(ix, n.id).map_err(qerr)? {
                     print_unresolved(&mut w, ix, &u, &"  ".repeat(n.depth + 1))?;
@@ -492,6 +562,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     timing("query", t);
     let (fq, tq) = (ix.sym(from).qname(), ix.sym(to).qname());
     if !paths.is_empty() {
+        let notes = ctx.notes(&ix);
         if ctx.json {
             let ps: Vec<_> = paths
                 .iter()
@@ -502,11 +573,15 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
                     })
                 })
                 .collect();
-            return render::json(&serde_json::json!({
-                "from": render::symbol(&ix, from),
-                "to": render::symbol(&ix, to),
-                "paths": ps,
-            }));
+            let ids = std::iter::once(from).chain(paths.iter().flatten().map(|e| e.callee));
+            return render::json(&with_notes(
+                serde_json::json!({
+                    "from": render::symbol(&ix, from),
+                    "to": render::symbol(&ix, to),
+                    "paths": ps,
+                }),
+                notes_json(&notes, &ix, ids),
+            ));
         }
         let mut w = std::io::stdout().lock();
         let n = paths.len();
@@ -529,6 +604,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
                 if p.len() == 1 { "" } else { "s" }
             )?;
             writeln!(w, "  0. {}  {}", fq, ix.location(from))?;
+            note_lines(&mut w, &notes, &ix, from, "    ")?;
             for (k, e) in p.iter().enumerate() {
                 writeln!(
                     w,
@@ -537,6 +613,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
                     ix.sym(e.callee).qname(),
                     hop_text(&ix, e, true)
                 )?;
+                note_lines(&mut w, &notes, &ix, e.callee, "    ")?;
             }
         }
         return Ok(());
