@@ -182,12 +182,22 @@ fn parse_discovery(
         .collect()
 }
 
-/// A digest of everything an index is built from: each listed file's path, size and
-/// modification time, the same for every `go.mod` / `go.work` / `vendor/modules.txt`, the
-/// roots and this codewalk's version. Equal digests mean re-indexing would rebuild the same
-/// index, so `codewalk index` can stop after the walk.
-pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> u64 {
+/// Digests of what an index is built from (see [`inputs_digest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digests {
+    /// Everything: `layout` plus each file's size and modification time.
+    pub all: u64,
+    /// The roots, this codewalk's version, the list of files (paths only), every `go.mod` /
+    /// `go.work` / `vendor/modules.txt` (path, size, mtime) and the directory aliases.
+    pub layout: u64,
+}
+
+/// Digests of the inputs of an index. Equal `all` digests mean re-indexing would rebuild
+/// the same index, so `codewalk index` can stop after the walk; equal `layout` digests mean
+/// only file contents can differ, which hashing the files whose size or mtime moved settles.
+pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> Digests {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut stat = xxhash_rust::xxh3::Xxh3::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     for d in std::iter::once(disc).chain(external) {
         h.update(d.root.as_os_str().as_encoded_bytes());
@@ -195,8 +205,8 @@ pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> u64 {
         for f in &d.files {
             h.update(f.rel.as_bytes());
             h.update(&[0]);
-            h.update(&f.size.to_le_bytes());
-            h.update(&f.mtime_ns.to_le_bytes());
+            stat.update(&f.size.to_le_bytes());
+            stat.update(&f.mtime_ns.to_le_bytes());
         }
         for g in &d.gomods {
             h.update(g.as_os_str().as_encoded_bytes());
@@ -218,7 +228,12 @@ pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> u64 {
             h.update(b.as_bytes());
         }
     }
-    h.digest()
+    let layout = h.digest();
+    h.update(&stat.digest().to_le_bytes());
+    Digests {
+        all: h.digest(),
+        layout,
+    }
 }
 
 /// Runs the whole pipeline.

@@ -93,7 +93,7 @@ fn build_and_write(
         Ok((disc, external)) => {
             let digest = pipeline::inputs_digest(&disc, &external);
             if !a.force {
-                if let Some(m) = up_to_date(&index_dir, digest) {
+                if let Some(m) = up_to_date(&index_dir, digest, &disc, &external) {
                     done.store(true, Ordering::Relaxed);
                     if let Some(t) = ticker {
                         let _ = t.join();
@@ -143,7 +143,8 @@ fn build_and_write(
         source_bytes: built.stats.bytes,
         index_seconds: t0.elapsed().as_secs_f64(),
         warnings: built.stats.warnings.clone(),
-        inputs_digest: digest,
+        inputs_digest: digest.all,
+        layout_digest: digest.layout,
     };
     drop(built);
     let pending = store::begin(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
@@ -185,10 +186,49 @@ fn build_and_write(
     Ok(())
 }
 
-/// The live generation's manifest when it was built from exactly these inputs.
-fn up_to_date(index_dir: &std::path::Path, digest: u64) -> Option<store::Manifest> {
-    let m = store::open(index_dir).ok()?.manifest;
-    (m.inputs_digest == digest && m.codewalk_version == env!("CARGO_PKG_VERSION")).then_some(m)
+/// The live generation's manifest when it was built from these inputs: the same files with
+/// the same sizes and times, or — same paths and go.mod files — with the same contents (the
+/// files whose size or time moved are hashed; `git checkout` back and forth rewrites files
+/// without changing them). In the second case the manifest records the new times.
+fn up_to_date(
+    index_dir: &std::path::Path,
+    d: pipeline::Digests,
+    disc: &crate::walk::Discovery,
+    external: &[crate::walk::Discovery],
+) -> Option<store::Manifest> {
+    let ix = crate::analysis::Index::open(index_dir).ok()?;
+    let mut m = ix.opened.manifest.clone();
+    if m.codewalk_version != env!("CARGO_PKG_VERSION") {
+        return None;
+    }
+    if m.inputs_digest == d.all {
+        return Some(m);
+    }
+    if m.layout_digest != d.layout {
+        return None;
+    }
+    let stored: std::collections::HashMap<&str, store::FileView> =
+        ix.files().map(|(_, f)| (f.rel(), f)).collect();
+    let listed = std::iter::once((disc, ""))
+        .chain(external.iter().map(|e| (e, "$GOROOT/src/")))
+        .flat_map(|(d, prefix)| d.files.iter().map(move |f| (f, prefix)));
+    for (f, prefix) in listed {
+        let rel = format!("{prefix}{}", f.rel);
+        let s = stored.get(rel.as_str())?;
+        if s.size == f.size && s.mtime_ns == f.mtime_ns {
+            continue;
+        }
+        if f.too_large || s.size != f.size {
+            return None;
+        }
+        let bytes = crate::walk::read_source(f).ok()?;
+        if xxhash_rust::xxh3::xxh3_64(&bytes) != s.hash {
+            return None;
+        }
+    }
+    m.inputs_digest = d.all;
+    ix.opened.rewrite_manifest(&m).ok()?;
+    Some(m)
 }
 
 fn report_fresh(

@@ -67,6 +67,9 @@ pub struct Manifest {
     /// `pipeline::inputs_digest` of the files this generation was built from.
     #[serde(default)]
     pub inputs_digest: u64,
+    /// Its `layout` part (paths, go.mod files, roots; not file sizes and times).
+    #[serde(default)]
+    pub layout_digest: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -372,6 +375,25 @@ impl Pending {
     /// Removes a generation that was not committed.
     pub fn abandon(self) {
         let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Opened {
+    /// Replaces the generation's manifest (write to a temporary file, fsync, rename): used
+    /// to record that the same index also stands for files whose times moved but whose
+    /// contents did not.
+    pub fn rewrite_manifest(&self, m: &Manifest) -> Result<()> {
+        let tmp = self
+            .gen
+            .join(format!("manifest.json.tmp-{}", std::process::id()));
+        let bytes = serde_json::to_vec_pretty(m)?;
+        let mut f =
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(&bytes)
+            .and_then(|_| f.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        fs::rename(&tmp, self.gen.join("manifest.json"))
+            .with_context(|| format!("cannot update {}/manifest.json", self.gen.display()))
     }
 }
 
