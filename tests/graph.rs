@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{bin, index_fixture, query, run_in, std_index};
+use common::{bin, index_fixture, query, query_json, run_in, std_index};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -354,4 +354,65 @@ fn render_svg_with_graphviz_or_explain() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("install") && err.contains("graphviz"), "{err}");
     assert!(!png.exists());
+}
+
+/// `graph packages --reduce` (petgraph's transitive reduction) on the standard library's
+/// `net/...`: fewer import edges, the same reachability, and each dropped edge implied by
+/// a longer chain.
+#[test]
+fn packages_reduce_keeps_reachability() {
+    let Some(ix) = std_index() else {
+        return;
+    };
+    let edges = |extra: &[&str]| -> std::collections::BTreeSet<(String, String)> {
+        let mut a = vec!["graph", "packages", "net", "--format", "json"];
+        a.extend_from_slice(extra);
+        let v = query_json(&ix, &a);
+        let name = |id: &serde_json::Value| {
+            v["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["id"] == *id)
+                .map(|n| n["name"].as_str().unwrap().to_string())
+                .unwrap()
+        };
+        v["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (name(&e["from"]), name(&e["to"])))
+            .collect()
+    };
+    let closure = |es: &std::collections::BTreeSet<(String, String)>| {
+        let mut c = es.clone();
+        loop {
+            let add: Vec<(String, String)> = c
+                .iter()
+                .flat_map(|(a, b)| {
+                    c.iter()
+                        .filter(move |(x, _)| x == b)
+                        .map(move |(_, y)| (a.clone(), y.clone()))
+                })
+                .filter(|p| !c.contains(p))
+                .collect();
+            if add.is_empty() {
+                return c;
+            }
+            c.extend(add);
+        }
+    };
+    let full = edges(&[]);
+    let reduced = edges(&["--reduce"]);
+    assert!(reduced.is_subset(&full));
+    assert!(
+        reduced.len() < full.len(),
+        "{} of {}",
+        reduced.len(),
+        full.len()
+    );
+    assert_eq!(closure(&full), closure(&reduced));
+    // net/http imports net (directly, and through net/http/httptrace): the direct edge goes.
+    let direct = ("net/http".to_string(), "net".to_string());
+    assert!(full.contains(&direct) && !reduced.contains(&direct));
 }

@@ -134,6 +134,10 @@ pub struct PackagesArgs {
     /// Include packages outside the checkout (standard library) that are imported.
     #[arg(long)]
     pub external: bool,
+    /// Drop imports implied by a longer chain (transitive reduction, as Graphviz's `tred`):
+    /// A→C goes when A→B→C exists. Reachability is unchanged; the diagram gets readable.
+    #[arg(long)]
+    pub reduce: bool,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -607,6 +611,18 @@ fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
     }
     edges.sort();
     edges.dedup();
+    let mut implied = 0;
+    if a.reduce {
+        match transitive_reduction(d.nodes.len(), &edges) {
+            Some(kept) => {
+                implied = edges.len() - kept.len();
+                edges = kept;
+            }
+            None => eprintln!(
+                "note: --reduce skipped: the merged packages import each other in a cycle (try a larger --collapse-depth)"
+            ),
+        }
+    }
     for (x, y) in edges {
         d.edges.push(DEdge {
             from: x,
@@ -615,6 +631,11 @@ fn packages(ctx: &Ctx, a: PackagesArgs) -> Result<()> {
             label: String::new(),
             tooltip: "imports".into(),
         });
+    }
+    if implied > 0 {
+        d.note = Some(format!(
+            "{implied} imports implied by longer chains not drawn (--reduce)"
+        ));
     }
     if !cut.is_empty() {
         d.note = Some(format!(
@@ -788,4 +809,33 @@ fn render_graphviz(
         eprintln!("note: {nodes} nodes; for large graphs `--engine sfdp` lays out much faster");
     }
     Ok(())
+}
+
+/// The edges of the transitive reduction of a DAG on nodes `0..n` (petgraph's `tred`), in
+/// the input order; None when the graph has a cycle.
+fn transitive_reduction(n: usize, edges: &[(usize, usize)]) -> Option<Vec<(usize, usize)>> {
+    use petgraph::algo::tred;
+    use petgraph::graph::{DiGraph, NodeIndex};
+    use petgraph::visit::IntoNeighbors;
+    let mut g = DiGraph::<(), (), u32>::with_capacity(n, edges.len());
+    for _ in 0..n {
+        g.add_node(());
+    }
+    for &(x, y) in edges {
+        g.add_edge(NodeIndex::new(x), NodeIndex::new(y), ());
+    }
+    let order = petgraph::algo::toposort(&g, None).ok()?;
+    let (list, revmap) = tred::dag_to_toposorted_adjacency_list::<_, u32>(&g, &order);
+    let (reduced, _closure) = tred::dag_transitive_reduction_closure(&list);
+    let keep: std::collections::HashSet<(u32, u32)> = reduced
+        .node_indices()
+        .flat_map(|i| (&reduced).neighbors(i).map(move |j| (i, j)))
+        .collect();
+    Some(
+        edges
+            .iter()
+            .copied()
+            .filter(|&(x, y)| keep.contains(&(revmap[x], revmap[y])))
+            .collect(),
+    )
 }
