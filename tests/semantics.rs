@@ -11,8 +11,6 @@
 //! - `generics_satisfaction`: methods of generic types reached through an instantiation
 //!   (promoted `List[int].Push`, `Pair[int,string].Key`, embedded `Getter[int]`) do not
 //!   substitute type arguments when matching interfaces.
-//! - `infer_interface_literal`: a call through an interface literal type is dropped; go/types
-//!   reports it as an `interface` call of `(interface).M`.
 
 mod common;
 use common::*;
@@ -1225,10 +1223,11 @@ fn infer_captured_in_closure() {
 
 #[test]
 fn infer_interface_literal() {
-    // FIXME(resolver): go/types says `x.go:195 interface (interface).M` (kind interface, the
-    // method of the interface literal `interface{ M() }`); codewalk keeps it unresolved
-    // ("method of an interface literal"), so it has no edge.
-    infer("example.com/x.Reassigned", &[]);
+    // go/types: the method of the interface literal `interface{ M() }` is `(interface).M`.
+    infer(
+        "example.com/x.Reassigned",
+        &["x.go:195 interface (interface).M"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 pub mod query;
 
 use crate::pipeline::Built;
-use crate::resolve::check::{Slot, Source, Target, DEFER, GO};
+use crate::resolve::check::{Reason, Slot, Source, Target, DEFER, GO};
 use crate::resolve::methods::{self, MemberKind};
 use crate::resolve::model::{SymKind, NONE};
 use crate::resolve::types::Ty;
@@ -150,13 +150,6 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             variants: s.variants,
         });
     }
-    let mut by_qname: Vec<u32> = (0..syms.len() as u32).collect();
-    by_qname.sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
-    let mut by_name: Vec<u32> = (0..syms.len() as u32).collect();
-    by_name.sort_by(|&a, &b| {
-        let (x, y) = (&syms[a as usize], &syms[b as usize]);
-        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
-    });
 
     // Implementations, interface extensions, method sets.
     let tsym = |n: u32| m.named[n as usize].sym;
@@ -253,6 +246,7 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
     let mut unresolved = Vec::new();
     let mut dispatch_from: HashSet<u32> = HashSet::new();
     let mut fv_cache: HashMap<Slot, Vec<u32>> = HashMap::new();
+    let mut literal_methods: HashMap<String, u32> = HashMap::new();
     for fc in &b.calls {
         for c in &fc.calls {
             let mut flags = 0;
@@ -303,6 +297,34 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
                         }
                     }
                 }
+                // A method of an interface literal (`x.(interface{ Timeout() bool }).Timeout()`):
+                // an interface call of `(interface).Timeout`, as go/types names it, with no
+                // dispatch (the literal names no interface to look implementations up by).
+                Target::Unresolved(Reason::InterfaceLiteral, name) if !name.is_empty() => {
+                    let next = syms.len() as u32;
+                    let id = *literal_methods.entry(name.to_string()).or_insert(next);
+                    if id == next {
+                        syms.push(SymRec {
+                            qname: format!("(interface).{name}"),
+                            name: name.to_string(),
+                            kind: Kind::IfaceMethod,
+                            pkg: NONE,
+                            file: NONE,
+                            line: 0,
+                            col: 0,
+                            start_line: 0,
+                            end_line: 0,
+                            start_byte: 0,
+                            end_byte: 0,
+                            recv: NONE,
+                            ptr_recv: false,
+                            signature: String::new(),
+                            doc: String::new(),
+                            variants: 0,
+                        });
+                    }
+                    edges.push(edge(id, Via::Interface));
+                }
                 Target::Unresolved(r, name) => unresolved.push(store::Unresolved {
                     caller: c.caller,
                     file: fc.file,
@@ -330,6 +352,13 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             });
         }
     }
+    let mut by_qname: Vec<u32> = (0..syms.len() as u32).collect();
+    by_qname.sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
+    let mut by_name: Vec<u32> = (0..syms.len() as u32).collect();
+    by_name.sort_by(|&a, &b| {
+        let (x, y) = (&syms[a as usize], &syms[b as usize]);
+        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
+    });
     edges.sort();
     edges.dedup();
     (

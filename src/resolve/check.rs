@@ -1017,9 +1017,14 @@ impl<'a> Checker<'a> {
             }
             Op::IfaceMethod(d, sig, iface) => {
                 if d == NONE {
+                    // go/types names it `(interface).M`; graph::to_store gives it that symbol.
+                    let name = match &c.fun {
+                        Expr::Selector(_, n, _) => n.as_str().into(),
+                        _ => "".into(),
+                    };
                     self.record(
                         c.pos,
-                        Target::Unresolved(Reason::InterfaceLiteral, "".into()),
+                        Target::Unresolved(Reason::InterfaceLiteral, name),
                         flags,
                     );
                 } else {

@@ -240,6 +240,26 @@ pub fn members_of(
         Ty::Interface(..) if (base as usize) < m.types.len() => base_members(m, base, &mut |n| {
             all.get(n as usize).cloned().unwrap_or_default()
         }),
+        // An interface literal first met in a body (`var t interface{ M() }`): its methods,
+        // with no declaring symbol (calls of them are `(interface).M`).
+        Ty::Interface(methods, _) => Some(Arc::new(
+            methods
+                .iter()
+                .map(|(key, sig)| {
+                    let name = key.rsplit_once(':').map_or(&**key, |(_, n)| n);
+                    (
+                        name.into(),
+                        Member {
+                            kind: MemberKind::IfaceMethod(NONE, *sig),
+                            depth: 0,
+                            ptr_only: false,
+                            ambiguous: false,
+                            via: None,
+                        },
+                    )
+                })
+                .collect(),
+        )),
         _ => None,
     }
 }
