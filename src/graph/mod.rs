@@ -304,24 +304,12 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
                     let next = syms.len() as u32;
                     let id = *literal_methods.entry(name.to_string()).or_insert(next);
                     if id == next {
-                        syms.push(SymRec {
-                            qname: format!("(interface).{name}"),
-                            name: name.to_string(),
-                            kind: Kind::IfaceMethod,
-                            pkg: NONE,
-                            file: NONE,
-                            line: 0,
-                            col: 0,
-                            start_line: 0,
-                            end_line: 0,
-                            start_byte: 0,
-                            end_byte: 0,
-                            recv: NONE,
-                            ptr_recv: false,
-                            signature: String::new(),
-                            doc: String::new(),
-                            variants: 0,
-                        });
+                        syms.push(SymRec::synthetic(
+                            format!("(interface).{name}"),
+                            name.to_string(),
+                            Kind::IfaceMethod,
+                            NONE,
+                        ));
                     }
                     edges.push(edge(id, Via::Interface));
                 }

@@ -163,6 +163,30 @@ pub struct SymRec {
     pub variants: u32,
 }
 
+impl SymRec {
+    /// A symbol with no declaration in any file (`(interface).M`, `pkg.init`).
+    pub fn synthetic(qname: String, name: String, kind: Kind, pkg: u32) -> SymRec {
+        SymRec {
+            qname,
+            name,
+            kind,
+            pkg,
+            file: NONE,
+            line: 0,
+            col: 0,
+            start_line: 0,
+            end_line: 0,
+            start_byte: 0,
+            end_byte: 0,
+            recv: NONE,
+            ptr_recv: false,
+            signature: String::new(),
+            doc: String::new(),
+            variants: 0,
+        }
+    }
+}
+
 pub const NONE: u32 = u32::MAX;
 
 #[derive(Serialize, Deserialize, Debug, Default)]
