@@ -1110,3 +1110,34 @@ fn reindex_without_changes_is_a_no_op() {
     );
     assert_ne!(gen_dir(&ix), gen);
 }
+
+/// Go 1.26 `new(expr)` is a syntax error for tree-sitter-go 0.25: the file is counted with
+/// syntax errors, and the declarations and calls around the ERROR nodes are all kept.
+#[test]
+fn go126_new_expr_loses_nothing_around_it() {
+    let (_t, _root, ix) = index_fixture("spine/newexpr");
+    let stats = query_json(&ix, &["stats"]);
+    assert_eq!(stats["syntax_error_files"], 1, "{stats}");
+    for name in [
+        "example.com/n.Before",
+        "example.com/n.Use",
+        "example.com/n.After",
+        "example.com/n.Opts",
+    ] {
+        assert!(query_json(&ix, &["def", name])["file"] == "n.go", "{name}");
+    }
+    let v = query_json(&ix, &["callees", "example.com/n.Use"]);
+    let lines: Vec<u64> = v["callees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [10, 18],
+        "calls before and after the new(expr) lines: {v}"
+    );
+    let v = query_json(&ix, &["callees", "example.com/n.After"]);
+    assert_eq!(v["callees"][0]["callee"], "example.com/n.Before", "{v}");
+}
