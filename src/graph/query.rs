@@ -367,7 +367,8 @@ impl CallGraph {
             }
             for e in self.raw(ix, u, dir) {
                 let v = if reverse { e.caller } else { e.callee };
-                if dist[v as usize] != u32::MAX || !sc.via_ok(&e) || !sc.ok(self, v) {
+                // (An id past the end only comes from a damaged index: skip it.)
+                if dist.get(v as usize) != Some(&u32::MAX) || !sc.via_ok(&e) || !sc.ok(self, v) {
                     continue;
                 }
                 dist[v as usize] = du + 1;
@@ -414,6 +415,7 @@ impl CallGraph {
     /// When [`CallGraph::paths`] finds nothing: what FROM reaches and what reaches TO.
     pub fn miss(&self, ix: &Index, from: u32, to: u32, o: &Opts) -> Miss {
         let sc = Scope::new(ix, o, &[from, to]);
+        // By depth, then id (the callers pick what they show by their own order).
         let collect = |d: Vec<u32>, skip: u32| {
             let mut v: Vec<(u32, usize)> = d
                 .iter()
@@ -421,10 +423,7 @@ impl CallGraph {
                 .filter(|&(i, &x)| x != u32::MAX && i as u32 != skip)
                 .map(|(i, &x)| (i as u32, x as usize))
                 .collect();
-            v.sort_by(|a, b| {
-                a.1.cmp(&b.1)
-                    .then(ix.sym(a.0).qname().cmp(ix.sym(b.0).qname()))
-            });
+            v.sort_unstable_by_key(|&(id, d)| (d, id));
             v
         };
         Miss {
@@ -522,6 +521,14 @@ pub fn nearest(ix: &Index, reached: &[(u32, usize)], target: u32, k: usize) -> V
         .filter(|(id, _)| ix.sym(*id).kind.is_func())
         .map(|&(id, d)| (common(id), id, d))
         .collect();
+    // Most path elements in common, then deepest; names break ties. Hundreds of thousands
+    // of functions can be reached: order by the numbers first, and compare names only within
+    // the prefix that can still make the cut.
+    v.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.2.cmp(&a.2)).then(a.1.cmp(&b.1)));
+    if let Some(&(c, _, d)) = v.get(k.saturating_sub(1)) {
+        let end = v.partition_point(|x| x.0 > c || x.0 == c && x.2 >= d);
+        v.truncate(end);
+    }
     v.sort_by(|a, b| {
         b.0.cmp(&a.0)
             .then(b.2.cmp(&a.2))
@@ -560,7 +567,11 @@ impl Enum<'_> {
         // Unique successors that can still reach the target, nearest first.
         let mut succ: HashMap<u32, Edge> = HashMap::new();
         for e in self.cg.raw(self.sc.ix, u, Outgoing) {
-            let dv = self.dist[e.callee as usize];
+            let dv = self
+                .dist
+                .get(e.callee as usize)
+                .copied()
+                .unwrap_or(u32::MAX);
             if dv == u32::MAX || dv as usize > rem - 1 || !self.sc.via_ok(&e) {
                 continue;
             }
@@ -570,7 +581,7 @@ impl Enum<'_> {
             }
         }
         let mut succ: Vec<(u32, Edge)> = succ.into_iter().collect();
-        succ.sort_by_key(|(v, e)| (self.dist[*v as usize], e.line, e.col, *v));
+        succ.sort_by_key(|(v, e)| (self.dist.get(*v as usize), e.line, e.col, *v));
         for (v, e) in succ.into_iter().take(FANOUT) {
             if v == self.to {
                 if rem == 1 {
