@@ -171,10 +171,7 @@ impl Index {
     }
 
     fn ids_named(&self, name: &str) -> &[u32] {
-        let v = self.t().by_name();
-        let lo = v.partition_point(|&i| self.sym(i).name() < name);
-        let hi = v.partition_point(|&i| self.sym(i).name() <= name);
-        &v[lo..hi]
+        self.t().ids_named(name)
     }
 
     /// The symbol with exactly this qualified name.
@@ -224,10 +221,12 @@ impl Index {
             let lname = pat.name.to_lowercase();
             cands = self
                 .t()
-                .by_name()
-                .iter()
-                .copied()
-                .filter(|&id| self.sym(id).name().to_lowercase() == lname)
+                .names()
+                .filter(|(n, _)| {
+                    n.len() == pat.name.len() && n.eq_ignore_ascii_case(&pat.name)
+                        || !n.is_ascii() && n.to_lowercase() == lname
+                })
+                .flat_map(|(_, ids)| ids.iter().copied())
                 .filter(|&id| self.matches(id, &pat, true))
                 .collect();
         }
@@ -291,19 +290,21 @@ impl Index {
     fn suggest(&self, name: &str) -> Vec<u32> {
         let lname = name.to_lowercase();
         let mut scored: Vec<(f64, u32)> = Vec::new();
-        let mut last = "";
-        for &id in self.t().by_name() {
-            let n = self.sym(id).name();
-            if n == last {
+        let mut lower = String::new();
+        for (n, ids) in self.t().names() {
+            if n.len() + 3 < name.len() || n.len() > name.len() + 8 || ids.is_empty() {
                 continue;
             }
-            last = n;
-            if n.len() + 3 < name.len() || n.len() > name.len() + 8 {
-                continue;
-            }
-            let score = strsim::jaro_winkler(&lname, &n.to_lowercase());
+            lower.clear();
+            lower.extend(n.chars().flat_map(char::to_lowercase));
+            let score = strsim::jaro_winkler(&lname, &lower);
             if score > 0.85 {
-                scored.push((score, id));
+                // The best-ranked symbol of that name stands for it.
+                let best = ids
+                    .iter()
+                    .copied()
+                    .min_by(|&a, &b| self.rank(a).cmp(&self.rank(b)));
+                scored.extend(best.map(|id| (score, id)));
             }
         }
         scored.sort_by(|a, b| {

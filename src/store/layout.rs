@@ -17,6 +17,9 @@
 //! | `syms`     | [`SymD`]          | by symbol id                                            |
 //! | `byqname`  | u32               | symbol ids sorted by qualified name                     |
 //! | `byname`   | u32               | symbol ids sorted by (name, qualified name)             |
+//! | `names`    | [`NameD`]         | distinct short names, sorted, each a range of `byname`  |
+//! | `nametext` | bytes             | the distinct names, contiguous (lookups by name and the |
+//! |            |                   | "did you mean" scan touch only this, not every symbol)  |
 //! | `edges`    | [`EdgeD`]         | sorted by (caller, line, col)                           |
 //! | `outstart` | u32               | per symbol + 1: first edge of each caller (CSR)         |
 //! | `inedges`  | u32               | edge indexes sorted by (callee, edge index)             |
@@ -43,6 +46,14 @@ pub struct Str {
 }
 
 const ABSENT: Str = Str { off: 0, len: NONE };
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct NameD {
+    text: Str,
+    start: u32,
+    len: u32,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
@@ -157,6 +168,8 @@ const S_PKGIMPS: Name = name("pkgimps");
 const S_SYMS: Name = name("syms");
 const S_BYQNAME: Name = name("byqname");
 const S_BYNAME: Name = name("byname");
+const S_NAMES: Name = name("names");
+const S_NAMETEXT: Name = name("nametext");
 const S_EDGES: Name = name("edges");
 const S_OUTSTART: Name = name("outstart");
 const S_INEDGES: Name = name("inedges");
@@ -410,8 +423,29 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
     w.pod(S_PKGFILES, pkgfiles);
     w.pod(S_PKGIMPS, pkgimps);
     w.pod(S_SYMS, syms);
+    let mut names: Vec<NameD> = Vec::new();
+    let mut nametext: Vec<u8> = Vec::new();
+    for (k, &id) in sy.by_name.iter().enumerate() {
+        let n = sy.syms.get(id as usize).map_or("", |s| s.name.as_str());
+        match names.last_mut() {
+            Some(last) if text(&nametext, last.text) == n => last.len += 1,
+            _ => {
+                names.push(NameD {
+                    text: Str {
+                        off: nametext.len() as u32,
+                        len: n.len() as u32,
+                    },
+                    start: k as u32,
+                    len: 1,
+                });
+                nametext.extend_from_slice(n.as_bytes());
+            }
+        }
+    }
     w.pod(S_BYQNAME, sy.by_qname.clone());
     w.pod(S_BYNAME, sy.by_name.clone());
+    w.pod(S_NAMES, names);
+    w.bytes(S_NAMETEXT, nametext);
     w.pod(S_EDGES, edges);
     w.pod(S_OUTSTART, outstart);
     w.pod(S_INEDGES, inedges);
@@ -439,6 +473,8 @@ pub struct Tables {
     syms: Span,
     byqname: Span,
     byname: Span,
+    names: Span,
+    nametext: Span,
     edges: Span,
     outstart: Span,
     inedges: Span,
@@ -632,6 +668,8 @@ impl Tables {
             syms: m.section::<SymD>(S_SYMS)?,
             byqname: m.section::<u32>(S_BYQNAME)?,
             byname: m.section::<u32>(S_BYNAME)?,
+            names: m.section::<NameD>(S_NAMES)?,
+            nametext: m.section::<u8>(S_NAMETEXT)?,
             edges: m.section::<EdgeD>(S_EDGES)?,
             outstart: m.section::<u32>(S_OUTSTART)?,
             inedges: m.section::<u32>(S_INEDGES)?,
@@ -690,6 +728,27 @@ impl Tables {
     }
     pub fn by_name(&self) -> &[u32] {
         self.m.slice(self.byname)
+    }
+
+    /// The distinct short names, sorted: (name, ids of the symbols with that name).
+    pub fn names(&self) -> impl ExactSizeIterator<Item = (&str, &[u32])> + '_ {
+        let text_of = self.m.bytes(self.nametext);
+        let by_name = self.by_name();
+        self.m
+            .slice::<NameD>(self.names)
+            .iter()
+            .map(move |n| (text(text_of, n.text), range(by_name, n.start, n.len)))
+    }
+
+    /// Ids of the symbols whose short name is `name`, by qualified name.
+    pub fn ids_named(&self, name: &str) -> &[u32] {
+        let text_of = self.m.bytes(self.nametext);
+        let v = self.m.slice::<NameD>(self.names);
+        let i = v.partition_point(|n| text(text_of, n.text) < name);
+        match v.get(i) {
+            Some(n) if text(text_of, n.text) == name => range(self.by_name(), n.start, n.len),
+            _ => &[],
+        }
     }
 
     pub fn nfiles(&self) -> usize {
