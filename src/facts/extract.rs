@@ -88,6 +88,9 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
             }
         }
     }
+    // Facts of every file stay alive until resolution: no spare capacity.
+    facts.items.shrink_to_fit();
+    facts.imports.shrink_to_fit();
     facts
 }
 
@@ -234,7 +237,8 @@ fn func_item(lower: &Lower, n: Node, method: bool) -> Item {
             .and_then(|r| receiver(lower, r));
     }
     if lower.bodies {
-        item.body = Some(body.map(|b| lower.block(b)).unwrap_or_default());
+        let block = body.map(|b| lower.block(b)).unwrap_or_default();
+        item.body = Some(Body::encode(&block));
     }
     item
 }

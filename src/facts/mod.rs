@@ -10,10 +10,14 @@ pub mod build;
 mod extract;
 mod lower;
 
+use bincode::Options;
 pub use extract::{extract, ExtractOptions};
+use serde::{Deserialize, Serialize};
 
 /// A position in a file: 1-based line, 1-based column (in bytes).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Pos {
     pub line: u32,
     pub col: u32,
@@ -80,7 +84,48 @@ pub struct Item {
     /// Const: the iota value of its spec.
     pub iota: u32,
     /// Function body, when extracted with bodies.
-    pub body: Option<Block>,
+    pub body: Option<Body>,
+}
+
+/// A lowered function body, kept encoded between parsing and call resolution.
+///
+/// Bodies are most of a file's facts and are needed once, by `resolve::check`, after every
+/// file has been parsed: as a tree of `Stmt`/`Expr` values they take ~10× the source text,
+/// encoded (bincode, varints) about a third of it. `decode` rebuilds the tree.
+#[derive(Clone)]
+pub struct Body(Box<[u8]>);
+
+fn body_codec() -> impl bincode::Options {
+    // Bodies are depth-bounded by lowering (`lower::MAX_DEPTH`); the codec needs no limit.
+    bincode::DefaultOptions::new()
+}
+
+impl Body {
+    pub fn encode(block: &Block) -> Body {
+        Body(
+            body_codec()
+                .serialize(block)
+                .unwrap_or_default()
+                .into_boxed_slice(),
+        )
+    }
+
+    /// The lowered statements. An encoding that does not decode (never written by `encode`)
+    /// yields an empty body.
+    pub fn decode(&self) -> Block {
+        body_codec().deserialize(&self.0).unwrap_or_default()
+    }
+
+    /// Encoded size in bytes.
+    pub fn encoded_len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.decode().fmt(f)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,14 +144,14 @@ pub struct Receiver {
     pub type_params: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChanDir {
     Both,
     Send,
     Recv,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TypeExpr {
     /// An unqualified name: a declared type, a predeclared type, or a type parameter.
     Name(String),
@@ -126,20 +171,20 @@ pub enum TypeExpr {
     Unknown,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FuncType {
     pub params: Vec<Param>,
     pub results: Vec<Param>,
     pub variadic: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Param {
     pub name: Option<String>,
     pub ty: TypeExpr,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Field {
     /// `None` for an embedded field (its name is the type's name).
     pub name: Option<String>,
@@ -149,7 +194,7 @@ pub struct Field {
     pub line: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IfaceElem {
     Method {
         name: String,
@@ -162,7 +207,7 @@ pub enum IfaceElem {
     TypeSet,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LitKind {
     Int,
     Float,
@@ -172,7 +217,7 @@ pub enum LitKind {
     Bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UnOp {
     Addr,
     Deref,
@@ -181,7 +226,7 @@ pub enum UnOp {
     Other,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinOp {
     /// `== != < <= > >= && ||`: untyped bool.
     Compare,
@@ -192,7 +237,7 @@ pub enum BinOp {
 }
 
 /// A lowered expression: every node a type inference over Go needs, nothing else.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Expr {
     Ident(String, Pos),
     Selector(Box<Expr>, String, Pos),
@@ -215,7 +260,7 @@ pub enum Expr {
     Other,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Call {
     pub fun: Expr,
     pub args: Vec<Expr>,
@@ -224,7 +269,7 @@ pub struct Call {
     pub pos: Pos,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Composite {
     /// `None` for an elided type inside another composite literal.
     pub ty: Option<TypeExpr>,
@@ -232,7 +277,7 @@ pub struct Composite {
     pub pos: Pos,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Element {
     /// A field name or key expression, when keyed.
     pub key: Option<Expr>,
@@ -241,21 +286,21 @@ pub struct Element {
 
 pub type Block = Vec<Stmt>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VarSpec {
     pub names: Vec<(String, Pos)>,
     pub ty: Option<TypeExpr>,
     pub values: Vec<Expr>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TypeCase {
     /// Types listed in the case; `None` stands for `nil`. Empty for `default`.
     pub types: Vec<Option<TypeExpr>>,
     pub body: Block,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Stmt {
     Expr(Expr),
     /// `a, b := x, y` (names, "_" kept).

@@ -285,7 +285,7 @@ pub fn check_file(
                     c.declare_params(f);
                 }
                 if let Some(body) = &item.body {
-                    c.block(body);
+                    c.block(&body.decode());
                 }
             }
             ItemKind::Var => {
