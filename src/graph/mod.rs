@@ -122,8 +122,8 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
                 it.end_line,
                 it.start_byte,
                 it.end_byte,
-                it.signature.clone(),
-                it.doc.clone(),
+                it.signature.to_string(),
+                it.doc.to_string(),
             ),
             (None, _) => (0, 0, 0, 0, String::new(), String::new()),
         };

@@ -641,7 +641,7 @@ impl<'a> Checker<'a> {
         let Some(it) = self.m.item(s) else {
             return INVALID;
         };
-        let Some(v) = it.value.clone() else {
+        let Some(v) = it.value.as_deref().cloned() else {
             return INVALID;
         };
         let idx = it.value_index;
