@@ -70,7 +70,7 @@ const GAP_CHUNK: u32 = 50;
 const DECL_CHUNK: u32 = 100;
 /// Symbol documents sent to the writer at once. The writer queues up to 10 000 batches, so
 /// this bounds memory when documents are made faster than they are indexed.
-const SYM_BATCH: usize = 16;
+const SYM_BATCH: usize = 4;
 /// Consecutive pieces are grouped into one code document up to this many lines.
 const CHUNK: u32 = 60;
 
@@ -511,7 +511,7 @@ fn add_code_chunks(
         gap(next, nlines, &mut units);
     }
     // Chunks: consecutive units up to CHUNK lines (a longer unit is a chunk of its own).
-    let mut batch = Vec::new();
+    let mut n = 0;
     let mut i = 0;
     while i < units.len() {
         let a = units[i].0;
@@ -545,13 +545,12 @@ fn add_code_chunks(
             tags_of(&mut d, f, "code", flags);
             d.add_u64(f.rank, rank);
             d.add_u64(f.order, (file_rank << 24) | a as u64);
-            batch.push(tantivy::indexer::UserOperation::Add(d));
+            // One document per send: the writer's queue is bounded in batches, and a batch per
+            // file let whole files' text pile up in it.
+            writer.add_document(d)?;
+            n += 1;
         }
         i = j;
-    }
-    let n = batch.len() as u64;
-    if n > 0 {
-        writer.run(batch)?;
     }
     Ok(n)
 }
