@@ -81,7 +81,7 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
                     let mut item = base_item(&lower, n, ItemKind::Const, name, *pos);
                     item.signature = format!("const {}", one_line(&first_line)).into();
                     item.ty = ty.clone().map(Box::new);
-                    item.value = values.get(k).cloned().map(Box::new);
+                    item.value = values.get(k).map(Encoded::encode);
                     item.iota = iota;
                     facts.items.push(item);
                 }
@@ -334,10 +334,10 @@ fn var_items(lower: &Lower, n: Node, out: &mut Vec<Item>) {
         item.ty = spec.ty.clone().map(Box::new);
         item.signature = format!("var {}", one_line(&first_line)).into();
         if single_call {
-            item.value = spec.values.first().cloned().map(Box::new);
+            item.value = spec.values.first().map(Encoded::encode);
             item.value_index = Some(k as u32);
         } else {
-            item.value = spec.values.get(k).cloned().map(Box::new);
+            item.value = spec.values.get(k).map(Encoded::encode);
         }
         out.push(item);
     }

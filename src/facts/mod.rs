@@ -81,7 +81,7 @@ pub struct Item {
     /// Funcs and methods.
     pub func: Option<Box<FuncType>>,
     /// Var/const: the initialiser; with `value_index` when one call initialises several names.
-    pub value: Option<Box<Expr>>,
+    pub value: Option<Encoded<Expr>>,
     pub value_index: Option<u32>,
     /// Const: the iota value of its spec.
     pub iota: u32,
@@ -90,41 +90,56 @@ pub struct Item {
 }
 
 /// A lowered function body, kept encoded between parsing and call resolution.
-///
-/// Bodies are most of a file's facts and are needed once, by `resolve::check`, after every
-/// file has been parsed: as a tree of `Stmt`/`Expr` values they take ~10× the source text,
-/// encoded (bincode, varints) about a third of it. `decode` rebuilds the tree.
-#[derive(Clone)]
-pub struct Body(Box<[u8]>);
+pub type Body = Encoded<Block>;
 
-fn body_codec() -> impl bincode::Options {
-    // Bodies are depth-bounded by lowering (`lower::MAX_DEPTH`); the codec needs no limit.
+/// Lowered facts that only call resolution reads (function bodies, var initialisers), kept
+/// encoded from parsing until then.
+///
+/// They are most of a file's facts and are needed once, by `resolve::check`, after every
+/// file has been parsed: as trees of `Stmt`/`Expr` values they take ~10× the source text,
+/// encoded (bincode, varints) a small fraction of it. `decode` rebuilds the tree.
+pub struct Encoded<T> {
+    bytes: Box<[u8]>,
+    of: std::marker::PhantomData<T>,
+}
+
+fn codec() -> impl bincode::Options {
+    // Lowering bounds the depth (`lower::MAX_DEPTH`); the codec needs no limit.
     bincode::DefaultOptions::new()
 }
 
-impl Body {
-    pub fn encode(block: &Block) -> Body {
-        Body(
-            body_codec()
-                .serialize(block)
-                .unwrap_or_default()
-                .into_boxed_slice(),
-        )
+impl<T: Serialize + serde::de::DeserializeOwned + Default> Encoded<T> {
+    pub fn encode(value: &T) -> Encoded<T> {
+        Encoded {
+            bytes: codec().serialize(value).unwrap_or_default().into(),
+            of: std::marker::PhantomData,
+        }
     }
 
-    /// The lowered statements. An encoding that does not decode (never written by `encode`)
-    /// yields an empty body.
-    pub fn decode(&self) -> Block {
-        body_codec().deserialize(&self.0).unwrap_or_default()
+    /// The lowered value. An encoding that does not decode (never written by `encode`)
+    /// yields the default (an empty body, `Expr::Other`).
+    pub fn decode(&self) -> T {
+        codec().deserialize(&self.bytes).unwrap_or_default()
     }
 
     /// Encoded size in bytes.
     pub fn encoded_len(&self) -> usize {
-        self.0.len()
+        self.bytes.len()
     }
 }
 
-impl std::fmt::Debug for Body {
+impl<T> Clone for Encoded<T> {
+    fn clone(&self) -> Self {
+        Encoded {
+            bytes: self.bytes.clone(),
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize + serde::de::DeserializeOwned + Default + std::fmt::Debug> std::fmt::Debug
+    for Encoded<T>
+{
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.decode().fmt(f)
     }
@@ -239,7 +254,7 @@ pub enum BinOp {
 }
 
 /// A lowered expression: every node a type inference over Go needs, nothing else.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub enum Expr {
     Ident(String, Pos),
     Selector(Box<Expr>, String, Pos),
@@ -259,6 +274,7 @@ pub enum Expr {
     /// `T(x)` parsed as a conversion; the position is the `(`.
     Conversion(TypeExpr, Box<Expr>, Pos),
     Lit(LitKind),
+    #[default]
     Other,
 }
 

@@ -71,6 +71,10 @@ const DECL_CHUNK: u32 = 100;
 /// Symbol documents sent to the writer at once. The writer queues up to 10 000 batches, so
 /// this bounds memory when documents are made faster than they are indexed.
 const SYM_BATCH: usize = 4;
+/// Indexing memory of each writer thread before it writes a segment. More segments cost
+/// nothing in answers (ranking uses index-wide statistics and a total `order`), and this
+/// memory comes on top of the symbol records while the index is built.
+const WRITER_MEMORY_PER_THREAD: usize = 64 << 20;
 /// Consecutive pieces are grouped into one code document up to this many lines.
 const CHUNK: u32 = 60;
 
@@ -248,7 +252,7 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     tokenizer::register(&index);
     let threads = rayon::current_num_threads().clamp(1, 8);
     let writer: tantivy::IndexWriter<TantivyDocument> = index
-        .writer_with_num_threads(threads, threads * (192 << 20))
+        .writer_with_num_threads(threads, threads * WRITER_MEMORY_PER_THREAD)
         .context("cannot open the search index writer")?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let root = PathBuf::from(&symbols.root);
