@@ -23,26 +23,38 @@ use std::sync::Arc;
 const MAX_FUNCVALUE_TARGETS: usize = 32;
 
 /// Turns the built model into stored records. `Built` is consumed and dropped piece by piece
-/// (call sites once the edges exist, items once the symbols have their doc and signature),
-/// so the records never sit beside a full copy of what they came from.
+/// (the files' items once the symbols have their doc and signature, call sites once the
+/// edges exist), so the records never sit beside a full copy of what they came from.
 pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     let Built {
         root,
-        model,
+        mut model,
         members,
         impls,
         calls,
         file_meta,
         ..
     } = b;
+    let mut symbols = symbol_records(&root, &mut model, &file_meta);
+    // The items (most of what is left of the facts) were freed by the worker threads that
+    // made them, in arenas the rest of this runs no more in.
+    crate::pipeline::release_freed_memory();
     let graph = graph_records(&model, &members, &impls, calls);
-    drop((members, impls));
-    let symbols = symbol_records(&root, model, &file_meta);
+    drop((model, members, impls));
+    let syms = &symbols.syms;
+    symbols
+        .by_qname
+        .sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
+    symbols.by_name.sort_by(|&a, &b| {
+        let (x, y) = (&syms[a as usize], &syms[b as usize]);
+        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
+    });
     (symbols, graph)
 }
 
-fn symbol_records(root: &Path, mut model: Model, file_meta: &[FileMeta]) -> store::Symbols {
-    let m = &mut model;
+/// The symbol records (`by_qname` and `by_name` not sorted yet). Takes the items out of the
+/// model: graph records need no item.
+fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::Symbols {
     let mut files = Vec::with_capacity(m.files.len());
     for (i, f) in m.files.iter().enumerate() {
         let meta = &file_meta[i];
@@ -182,14 +194,9 @@ fn symbol_records(root: &Path, mut model: Model, file_meta: &[FileMeta]) -> stor
             variants: s.variants,
         });
     }
-    drop((items, model));
-    let mut by_qname: Vec<u32> = (0..syms.len() as u32).collect();
-    by_qname.sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
-    let mut by_name: Vec<u32> = (0..syms.len() as u32).collect();
-    by_name.sort_by(|&a, &b| {
-        let (x, y) = (&syms[a as usize], &syms[b as usize]);
-        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
-    });
+    drop(items);
+    let by_qname: Vec<u32> = (0..syms.len() as u32).collect();
+    let by_name = by_qname.clone();
 
     store::Symbols {
         root: root.display().to_string(),
