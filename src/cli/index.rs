@@ -119,7 +119,10 @@ fn build_and_write(
             format!("no Go files found under {}", canon.display()),
         ));
     }
-    let (symbols, graph) = crate::graph::to_store(&built);
+    let stats = built.stats.clone();
+    let unresolved_imports = built.model.unresolved_imports as u64;
+    let (symbols, graph) = crate::graph::to_store(built);
+    pipeline::release_freed_memory();
     let unresolved_calls = graph.unresolved.len() as u64;
     let manifest = store::Manifest {
         format_version: store::FORMAT_VERSION,
@@ -129,28 +132,30 @@ fn build_and_write(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
-        files: built.stats.files,
-        external_files: built.stats.external_files,
+        files: stats.files,
+        external_files: stats.external_files,
         packages: symbols.pkgs.len() as u64,
         symbols: symbols.syms.len() as u64,
         edges: graph.edges.len() as u64,
         implementations: graph.impls.len() as u64,
-        syntax_error_files: built.stats.syntax_error_files,
-        unreadable_files: built.stats.unreadable_files,
-        too_large_files: built.stats.too_large_files,
+        syntax_error_files: stats.syntax_error_files,
+        unreadable_files: stats.unreadable_files,
+        too_large_files: stats.too_large_files,
         unresolved_calls,
-        unresolved_imports: built.model.unresolved_imports as u64,
-        source_bytes: built.stats.bytes,
+        unresolved_imports,
+        source_bytes: stats.bytes,
         index_seconds: t0.elapsed().as_secs_f64(),
-        warnings: built.stats.warnings.clone(),
+        warnings: stats.warnings,
         inputs_digest: digest.all,
         layout_digest: digest.layout,
     };
-    drop(built);
     let pending = store::begin(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
-    let written = pending
-        .write(&manifest, &symbols, &graph)
-        .and_then(|_| crate::search::build_index(&pending.dir, &symbols));
+    // The graph is written, then dropped: the search index needs the symbols only.
+    let written = pending.write(&manifest, &symbols, &graph).and_then(|_| {
+        drop(graph);
+        pipeline::release_freed_memory();
+        crate::search::build_index(&pending.dir, &symbols)
+    });
     match written {
         Ok(()) => pending.commit().map_err(|e| exit(1, format!("{e:#}")))?,
         Err(e) => {
@@ -172,8 +177,8 @@ fn build_and_write(
         manifest.files,
         symbols.pkgs.iter().filter(|p| p.flags & store::F_EXTERNAL == 0).count(),
         symbols.syms.len(),
-        graph.edges.len(),
-        graph.impls.len(),
+        manifest.edges,
+        manifest.implementations,
         manifest.syntax_error_files,
         t0.elapsed().as_secs_f64(),
         index_dir.display()

@@ -79,15 +79,18 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
                 let first_line = lower.text(n).lines().next().unwrap_or("").to_string();
                 for (k, (name, pos)) in spec.names.iter().enumerate() {
                     let mut item = base_item(&lower, n, ItemKind::Const, name, *pos);
-                    item.signature = format!("const {}", one_line(&first_line));
-                    item.ty = ty.clone();
-                    item.value = values.get(k).cloned();
+                    item.signature = format!("const {}", one_line(&first_line)).into();
+                    item.ty = ty.clone().map(Box::new);
+                    item.value = values.get(k).map(Encoded::encode);
                     item.iota = iota;
                     facts.items.push(item);
                 }
             }
         }
     }
+    // Facts of every file stay alive until resolution: no spare capacity.
+    facts.items.shrink_to_fit();
+    facts.imports.shrink_to_fit();
     facts
 }
 
@@ -194,9 +197,9 @@ fn base_item(lower: &Lower, n: Node, kind: ItemKind, name: &str, pos: Pos) -> It
         end_byte: n.end_byte() as u32,
         start_line: n.start_position().row as u32 + 1,
         end_line: n.end_position().row as u32 + 1,
-        doc,
-        signature: String::new(),
-        type_params: Vec::new(),
+        doc: doc.into(),
+        signature: Box::default(),
+        type_params: Box::default(),
         recv: None,
         ty: None,
         func: None,
@@ -225,16 +228,20 @@ fn func_item(lower: &Lower, n: Node, method: bool) -> Item {
     let body = n.child_by_field_name("body");
     let head_end = body.map(|b| b.start_byte()).unwrap_or(n.end_byte());
     item.signature =
-        one_line(std::str::from_utf8(&lower.src[n.start_byte()..head_end]).unwrap_or(""));
-    item.type_params = lower.type_params(n.child_by_field_name("type_parameters"));
-    item.func = Some(lower.func_type(n));
+        one_line(std::str::from_utf8(&lower.src[n.start_byte()..head_end]).unwrap_or("")).into();
+    item.type_params = lower
+        .type_params(n.child_by_field_name("type_parameters"))
+        .into();
+    item.func = Some(Box::new(lower.func_type(n)));
     if method {
         item.recv = n
             .child_by_field_name("receiver")
-            .and_then(|r| receiver(lower, r));
+            .and_then(|r| receiver(lower, r))
+            .map(Box::new);
     }
     if lower.bodies {
-        item.body = Some(body.map(|b| lower.block(b)).unwrap_or_default());
+        let block = body.map(|b| lower.block(b)).unwrap_or_default();
+        item.body = Some(Body::encode(&block));
     }
     item
 }
@@ -297,14 +304,17 @@ fn type_item(lower: &Lower, n: Node, alias: bool) -> Item {
         name_node.map(node_pos).unwrap_or_else(|| node_pos(n)),
     );
     let ty_node = n.child_by_field_name("type");
-    item.ty = ty_node.map(|t| lower.type_expr(t));
-    item.type_params = lower.type_params(n.child_by_field_name("type_parameters"));
+    item.ty = ty_node.map(|t| Box::new(lower.type_expr(t)));
+    item.type_params = lower
+        .type_params(n.child_by_field_name("type_parameters"))
+        .into();
     let text = lower.text(n);
     let first = text.lines().next().unwrap_or("");
-    item.signature = format!("type {}", one_line(first.trim_end_matches('{').trim()));
-    if item.signature.ends_with(" struct") || item.signature.ends_with(" interface") {
-        item.signature.push_str(" {…}");
+    let mut signature = format!("type {}", one_line(first.trim_end_matches('{').trim()));
+    if signature.ends_with(" struct") || signature.ends_with(" interface") {
+        signature.push_str(" {…}");
     }
+    item.signature = signature.into();
     // Widen the span to the declaration keyword for single-spec declarations.
     if let Some(p) = n.parent() {
         if p.kind() == "type_declaration" && p.named_child_count() == 1 {
@@ -321,13 +331,13 @@ fn var_items(lower: &Lower, n: Node, out: &mut Vec<Item>) {
     let first_line = lower.text(n).lines().next().unwrap_or("").to_string();
     for (k, (name, pos)) in spec.names.iter().enumerate() {
         let mut item = base_item(lower, n, ItemKind::Var, name, *pos);
-        item.ty = spec.ty.clone();
-        item.signature = format!("var {}", one_line(&first_line));
+        item.ty = spec.ty.clone().map(Box::new);
+        item.signature = format!("var {}", one_line(&first_line)).into();
         if single_call {
-            item.value = spec.values.first().cloned();
+            item.value = spec.values.first().map(Encoded::encode);
             item.value_index = Some(k as u32);
         } else {
-            item.value = spec.values.get(k).cloned();
+            item.value = spec.values.get(k).map(Encoded::encode);
         }
         out.push(item);
     }

@@ -545,12 +545,20 @@ impl<'a> Lower<'a> {
                         .child_by_field_name("value")
                         .map(|v| self.literal_elem(v))
                         .unwrap_or(Expr::Other);
-                    out.push(Element { key, value });
+                    // A field name as key only matters when a func value flows into it.
+                    let plain_key = key
+                        .as_ref()
+                        .is_none_or(|k| matches!(k, Expr::Ident(..)) || inert(k));
+                    if !(plain_key && inert(&value)) {
+                        out.push(Element { key, value });
+                    }
                 }
-                "literal_element" => out.push(Element {
-                    key: None,
-                    value: self.literal_elem(e),
-                }),
+                "literal_element" => {
+                    let value = self.literal_elem(e);
+                    if !inert(&value) {
+                        out.push(Element { key: None, value });
+                    }
+                }
                 _ => {}
             }
         }
@@ -567,7 +575,24 @@ impl<'a> Lower<'a> {
             self.expr(n)
         }
     }
+}
 
+/// An element expression that calls nothing and names nothing: a constant built from
+/// literals (`0x1f`, `-1`, `1 << 3`, `"x"`) or an elided literal of such (`{1, 2}`).
+/// Resolution learns nothing from it (element types come from the literal's type, and no
+/// func value flows from it into a keyed field), so data tables drop these elements rather
+/// than keep one `Element` per byte of a generated table.
+fn inert(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) => true,
+        Expr::Unary(UnOp::Other | UnOp::Not, x) => inert(x),
+        Expr::Binary(_, l, r) => inert(l) && inert(r),
+        Expr::Composite(c) => c.ty.is_none() && c.elems.is_empty(),
+        _ => false,
+    }
+}
+
+impl<'a> Lower<'a> {
     // ---- statements --------------------------------------------------------------------
 
     pub fn block(&self, n: Node) -> Block {

@@ -10,10 +10,14 @@ pub mod build;
 mod extract;
 mod lower;
 
+use bincode::Options;
 pub use extract::{extract, ExtractOptions};
+use serde::{Deserialize, Serialize};
 
 /// A position in a file: 1-based line, 1-based column (in bytes).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Pos {
     pub line: u32,
     pub col: u32,
@@ -65,22 +69,80 @@ pub struct Item {
     pub end_byte: u32,
     pub start_line: u32,
     pub end_line: u32,
-    pub doc: String,
+    pub doc: Box<str>,
     /// One-line header as written: `func (s *Server) Serve(l net.Listener) error`.
-    pub signature: String,
-    pub type_params: Vec<TypeParam>,
-    pub recv: Option<Receiver>,
+    pub signature: Box<str>,
+    pub type_params: Box<[TypeParam]>,
+    // The parts only some kinds of item have are boxed: the facts of every file are alive
+    // until resolution ends, and an unboxed `Item` was 408 bytes.
+    pub recv: Option<Box<Receiver>>,
     /// Type declarations: the right-hand side. Var/const: the declared type, if any.
-    pub ty: Option<TypeExpr>,
+    pub ty: Option<Box<TypeExpr>>,
     /// Funcs and methods.
-    pub func: Option<FuncType>,
+    pub func: Option<Box<FuncType>>,
     /// Var/const: the initialiser; with `value_index` when one call initialises several names.
-    pub value: Option<Expr>,
+    pub value: Option<Encoded<Expr>>,
     pub value_index: Option<u32>,
     /// Const: the iota value of its spec.
     pub iota: u32,
     /// Function body, when extracted with bodies.
-    pub body: Option<Block>,
+    pub body: Option<Body>,
+}
+
+/// A lowered function body, kept encoded between parsing and call resolution.
+pub type Body = Encoded<Block>;
+
+/// Lowered facts that only call resolution reads (function bodies, var initialisers), kept
+/// encoded from parsing until then.
+///
+/// They are most of a file's facts and are needed once, by `resolve::check`, after every
+/// file has been parsed: as trees of `Stmt`/`Expr` values they take ~10× the source text,
+/// encoded (bincode, varints) a small fraction of it. `decode` rebuilds the tree.
+pub struct Encoded<T> {
+    bytes: Box<[u8]>,
+    of: std::marker::PhantomData<T>,
+}
+
+fn codec() -> impl bincode::Options {
+    // Lowering bounds the depth (`lower::MAX_DEPTH`); the codec needs no limit.
+    bincode::DefaultOptions::new()
+}
+
+impl<T: Serialize + serde::de::DeserializeOwned + Default> Encoded<T> {
+    pub fn encode(value: &T) -> Encoded<T> {
+        Encoded {
+            bytes: codec().serialize(value).unwrap_or_default().into(),
+            of: std::marker::PhantomData,
+        }
+    }
+
+    /// The lowered value. An encoding that does not decode (never written by `encode`)
+    /// yields the default (an empty body, `Expr::Other`).
+    pub fn decode(&self) -> T {
+        codec().deserialize(&self.bytes).unwrap_or_default()
+    }
+
+    /// Encoded size in bytes.
+    pub fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl<T> Clone for Encoded<T> {
+    fn clone(&self) -> Self {
+        Encoded {
+            bytes: self.bytes.clone(),
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize + serde::de::DeserializeOwned + Default + std::fmt::Debug> std::fmt::Debug
+    for Encoded<T>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.decode().fmt(f)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,14 +161,14 @@ pub struct Receiver {
     pub type_params: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChanDir {
     Both,
     Send,
     Recv,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TypeExpr {
     /// An unqualified name: a declared type, a predeclared type, or a type parameter.
     Name(String),
@@ -126,20 +188,20 @@ pub enum TypeExpr {
     Unknown,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FuncType {
     pub params: Vec<Param>,
     pub results: Vec<Param>,
     pub variadic: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Param {
     pub name: Option<String>,
     pub ty: TypeExpr,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Field {
     /// `None` for an embedded field (its name is the type's name).
     pub name: Option<String>,
@@ -149,7 +211,7 @@ pub struct Field {
     pub line: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IfaceElem {
     Method {
         name: String,
@@ -162,7 +224,7 @@ pub enum IfaceElem {
     TypeSet,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LitKind {
     Int,
     Float,
@@ -172,7 +234,7 @@ pub enum LitKind {
     Bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UnOp {
     Addr,
     Deref,
@@ -181,7 +243,7 @@ pub enum UnOp {
     Other,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinOp {
     /// `== != < <= > >= && ||`: untyped bool.
     Compare,
@@ -192,7 +254,7 @@ pub enum BinOp {
 }
 
 /// A lowered expression: every node a type inference over Go needs, nothing else.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub enum Expr {
     Ident(String, Pos),
     Selector(Box<Expr>, String, Pos),
@@ -212,10 +274,11 @@ pub enum Expr {
     /// `T(x)` parsed as a conversion; the position is the `(`.
     Conversion(TypeExpr, Box<Expr>, Pos),
     Lit(LitKind),
+    #[default]
     Other,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Call {
     pub fun: Expr,
     pub args: Vec<Expr>,
@@ -224,7 +287,7 @@ pub struct Call {
     pub pos: Pos,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Composite {
     /// `None` for an elided type inside another composite literal.
     pub ty: Option<TypeExpr>,
@@ -232,7 +295,7 @@ pub struct Composite {
     pub pos: Pos,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Element {
     /// A field name or key expression, when keyed.
     pub key: Option<Expr>,
@@ -241,21 +304,21 @@ pub struct Element {
 
 pub type Block = Vec<Stmt>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VarSpec {
     pub names: Vec<(String, Pos)>,
     pub ty: Option<TypeExpr>,
     pub values: Vec<Expr>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TypeCase {
     /// Types listed in the case; `None` stands for `nil`. Empty for `default`.
     pub types: Vec<Option<TypeExpr>>,
     pub body: Block,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Stmt {
     Expr(Expr),
     /// `a, b := x, y` (names, "_" kept).

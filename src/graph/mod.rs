@@ -3,28 +3,63 @@
 //! `interface`, `dispatch` from interface methods to implementations, `funcvalue` from calls
 //! through func values to the functions that flow there).
 //!
-//! Input: [`Built`]. Output: [`store::Symbols`] and [`store::Graph`].
+//! Input: [`Built`] (consumed). Output: [`store::Symbols`] and [`store::Graph`].
 //! Must not know: files on disk, output formats.
 
 pub mod query;
 
-use crate::pipeline::Built;
-use crate::resolve::check::{Reason, Slot, Source, Target, DEFER, GO};
-use crate::resolve::methods::{self, MemberKind};
-use crate::resolve::model::{SymKind, NONE};
+use crate::pipeline::{Built, FileMeta};
+use crate::resolve::check::{FileCalls, Reason, Slot, Source, Target, DEFER, GO};
+use crate::resolve::methods::{self, Impl, MemberKind, Members};
+use crate::resolve::model::{Model, SymKind, NONE};
 use crate::resolve::types::Ty;
 use crate::store::{self, Edge, FileRec, ImplRec, Kind, MethodRec, PkgRec, SymRec, Via};
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
 
 /// Most targets a single call through a func value is linked to; past that the call is kept
 /// as unresolved (`dynamic`), since a hub of hundreds of edges misleads more than it helps.
 const MAX_FUNCVALUE_TARGETS: usize = 32;
 
-pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
-    let m = &b.model;
+/// Turns the built model into stored records. `Built` is consumed and dropped piece by piece
+/// (the files' items once the symbols have their doc and signature, call sites once the
+/// edges exist), so the records never sit beside a full copy of what they came from.
+pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
+    let Built {
+        root,
+        mut model,
+        members,
+        impls,
+        calls,
+        file_meta,
+        ..
+    } = b;
+    let mut symbols = symbol_records(&root, &mut model, &file_meta);
+    // The items (most of what is left of the facts) were freed by the worker threads that
+    // made them, in arenas the rest of this runs no more in.
+    crate::pipeline::release_freed_memory();
+    let graph = graph_records(&model, &members, &impls, calls, &mut symbols.syms);
+    drop((model, members, impls));
+    symbols.by_qname = (0..symbols.syms.len() as u32).collect();
+    symbols.by_name = symbols.by_qname.clone();
+    let syms = &symbols.syms;
+    symbols
+        .by_qname
+        .sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
+    symbols.by_name.sort_by(|&a, &b| {
+        let (x, y) = (&syms[a as usize], &syms[b as usize]);
+        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
+    });
+    (symbols, graph)
+}
+
+/// The symbol records (`by_qname` and `by_name` not sorted yet). Takes the items out of the
+/// model: graph records need no item.
+fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::Symbols {
     let mut files = Vec::with_capacity(m.files.len());
     for (i, f) in m.files.iter().enumerate() {
-        let meta = &b.file_meta[i];
+        let meta = &file_meta[i];
         let mut flags = 0;
         if f.input.is_test {
             flags |= store::F_TEST;
@@ -92,9 +127,20 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             }
         })
         .collect();
+    // The items leave the model: their doc and signature strings move into the records.
+    let mut items: Vec<Vec<crate::facts::Item>> = m
+        .files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.input.facts.items))
+        .collect();
+    let m = &*m;
     let mut syms = Vec::with_capacity(m.syms.len());
     for (i, s) in m.syms.iter().enumerate() {
-        let item = m.item(i as u32);
+        let item = if s.file == NONE || s.item == NONE {
+            None
+        } else {
+            items[s.file as usize].get_mut(s.item as usize)
+        };
         let kind = match s.kind {
             SymKind::Func => Kind::Func,
             SymKind::Method => Kind::Method,
@@ -122,8 +168,8 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
                 it.end_line,
                 it.start_byte,
                 it.end_byte,
-                it.signature.clone(),
-                it.doc.clone(),
+                std::mem::take(&mut it.signature).into_string(),
+                std::mem::take(&mut it.doc).into_string(),
             ),
             (None, _) => (0, 0, 0, 0, String::new(), String::new()),
         };
@@ -150,11 +196,32 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             variants: s.variants,
         });
     }
+    drop(items);
+    let by_qname: Vec<u32> = (0..syms.len() as u32).collect();
+    let by_name = by_qname.clone();
 
+    store::Symbols {
+        root: root.display().to_string(),
+        files,
+        pkgs,
+        syms,
+        by_qname,
+        by_name,
+    }
+}
+
+/// The graph records. Calls of interface-literal methods add their `(interface).M` symbols
+/// to `syms`.
+fn graph_records(
+    m: &Model,
+    members: &[Arc<Members>],
+    impls: &[Impl],
+    calls: Vec<FileCalls>,
+    syms: &mut Vec<SymRec>,
+) -> store::Graph {
     // Implementations, interface extensions, method sets.
     let tsym = |n: u32| m.named[n as usize].sym;
-    let impls: Vec<ImplRec> = b
-        .impls
+    let impl_recs: Vec<ImplRec> = impls
         .iter()
         .map(|i| ImplRec {
             iface: tsym(i.iface),
@@ -171,7 +238,7 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
         if nt.sym == NONE {
             continue;
         }
-        let mut v: Vec<MethodRec> = b.members[n]
+        let mut v: Vec<MethodRec> = members[n]
             .iter()
             .filter(|(_, mem)| !mem.ambiguous)
             .filter_map(|(name, mem)| {
@@ -198,15 +265,16 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
 
     // Call edges.
     let mut flows: HashMap<Slot, Vec<Source>> = HashMap::new();
-    for fc in &b.calls {
-        for (slot, src) in &fc.flows {
-            flows.entry(slot.clone()).or_default().push(src.clone());
+    let mut calls = calls;
+    for fc in &mut calls {
+        for (slot, src) in std::mem::take(&mut fc.flows) {
+            flows.entry(slot).or_default().push(src);
         }
     }
     // A func value passed to an interface method flows to the parameters of every
     // implementation of that method (`q.Pop(c.process)` reaches `(*DeltaFIFO).Pop`'s param).
     let mut impls_of: HashMap<u32, Vec<u32>> = HashMap::new();
-    for i in &b.impls {
+    for i in impls {
         impls_of.entry(i.iface).or_default().push(i.ty);
     }
     let impl_methods = |d: u32| -> Vec<u32> {
@@ -220,7 +288,7 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             .unwrap_or(&[])
             .iter()
             .filter_map(
-                |&t| match b.members[t as usize].get(s.name.as_str()).map(|x| x.kind) {
+                |&t| match members[t as usize].get(s.name.as_str()).map(|x| x.kind) {
                     Some(MemberKind::Method(ms)) => Some(ms),
                     _ => None,
                 },
@@ -247,7 +315,7 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
     let mut dispatch_from: HashSet<u32> = HashSet::new();
     let mut fv_cache: HashMap<Slot, Vec<u32>> = HashMap::new();
     let mut literal_methods: HashMap<String, u32> = HashMap::new();
-    for fc in &b.calls {
+    for fc in calls {
         for c in &fc.calls {
             let mut flags = 0;
             if c.flags & GO != 0 {
@@ -288,7 +356,7 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
                             reason: "dynamic".into(),
                             name: slot
                                 .as_ref()
-                                .map(|s| describe_slot(b, s))
+                                .map(|s| describe_slot(m, s))
                                 .unwrap_or_default(),
                         });
                     } else {
@@ -340,32 +408,15 @@ pub fn to_store(b: &Built) -> (store::Symbols, store::Graph) {
             });
         }
     }
-    let mut by_qname: Vec<u32> = (0..syms.len() as u32).collect();
-    by_qname.sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
-    let mut by_name: Vec<u32> = (0..syms.len() as u32).collect();
-    by_name.sort_by(|&a, &b| {
-        let (x, y) = (&syms[a as usize], &syms[b as usize]);
-        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
-    });
     edges.sort();
     edges.dedup();
-    (
-        store::Symbols {
-            root: b.root.display().to_string(),
-            files,
-            pkgs,
-            syms,
-            by_qname,
-            by_name,
-        },
-        store::Graph {
-            impls,
-            iface_extends,
-            methods: method_sets,
-            edges,
-            unresolved,
-        },
-    )
+    store::Graph {
+        impls: impl_recs,
+        iface_extends,
+        methods: method_sets,
+        edges,
+        unresolved,
+    }
 }
 
 /// The functions a slot can hold: flow-insensitive closure over the recorded flows.
@@ -389,8 +440,7 @@ fn funcs_flowing_to(slot: &Slot, flows: &HashMap<Slot, Vec<Source>>) -> Vec<u32>
     out
 }
 
-fn describe_slot(b: &Built, s: &Slot) -> String {
-    let m = &b.model;
+fn describe_slot(m: &Model, s: &Slot) -> String {
     match s {
         Slot::Field(n, f) => format!("{}.{}", m.named_name(*n), f),
         Slot::Param(f, i) => format!("{} param {}", m.qualified_name(*f), i),

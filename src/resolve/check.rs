@@ -285,18 +285,19 @@ pub fn check_file(
                     c.declare_params(f);
                 }
                 if let Some(body) = &item.body {
-                    c.block(body);
+                    c.block(&body.decode());
                 }
             }
             ItemKind::Var => {
                 if let Some(v) = &item.value {
                     // `var a, b = f()` is one call: check it once, with the first name.
                     if item.value_index.unwrap_or(0) == 0 {
+                        let v = v.decode();
                         c.caller = m.pkgs[pkg as usize].init;
                         c.tparams.clear();
                         c.scopes.clear();
                         c.scopes.push(Vec::new());
-                        let op = c.expr(v);
+                        let op = c.expr(&v);
                         if sym != NONE && item.value_index.is_none() {
                             c.flow_to(Slot::Var(sym), &op);
                         }
@@ -641,7 +642,7 @@ impl<'a> Checker<'a> {
         let Some(it) = self.m.item(s) else {
             return INVALID;
         };
-        let Some(v) = it.value.clone() else {
+        let Some(v) = it.value.as_ref().map(|v| v.decode()) else {
             return INVALID;
         };
         let idx = it.value_index;

@@ -69,7 +69,11 @@ const GAP_CHUNK: u32 = 50;
 const DECL_CHUNK: u32 = 100;
 /// Symbol documents sent to the writer at once. The writer queues up to 10 000 batches, so
 /// this bounds memory when documents are made faster than they are indexed.
-const SYM_BATCH: usize = 16;
+const SYM_BATCH: usize = 4;
+/// Indexing memory of each writer thread before it writes a segment. More segments cost
+/// nothing in answers (ranking uses index-wide statistics and a total `order`), and this
+/// memory comes on top of the symbol records while the index is built.
+const WRITER_MEMORY_PER_THREAD: usize = 64 << 20;
 /// Consecutive pieces are grouped into one code document up to this many lines.
 const CHUNK: u32 = 60;
 
@@ -247,7 +251,7 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     tokenizer::register(&index);
     let threads = rayon::current_num_threads().clamp(1, 8);
     let writer: tantivy::IndexWriter<TantivyDocument> = index
-        .writer_with_num_threads(threads, threads * (192 << 20))
+        .writer_with_num_threads(threads, threads * WRITER_MEMORY_PER_THREAD)
         .context("cannot open the search index writer")?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let root = PathBuf::from(&symbols.root);
@@ -510,7 +514,7 @@ fn add_code_chunks(
         gap(next, nlines, &mut units);
     }
     // Chunks: consecutive units up to CHUNK lines (a longer unit is a chunk of its own).
-    let mut batch = Vec::new();
+    let mut n = 0;
     let mut i = 0;
     while i < units.len() {
         let a = units[i].0;
@@ -544,13 +548,12 @@ fn add_code_chunks(
             tags_of(&mut d, f, "code", flags);
             d.add_u64(f.rank, rank);
             d.add_u64(f.order, (file_rank << 24) | a as u64);
-            batch.push(tantivy::indexer::UserOperation::Add(d));
+            // One document per send: the writer's queue is bounded in batches, and a batch per
+            // file let whole files' text pile up in it.
+            writer.add_document(d)?;
+            n += 1;
         }
         i = j;
-    }
-    let n = batch.len() as u64;
-    if n > 0 {
-        writer.run(batch)?;
     }
     Ok(n)
 }
