@@ -1230,6 +1230,16 @@ fn infer_interface_literal() {
     );
 }
 
+#[test]
+fn infer_local_interface_type() {
+    // go/types: a method of an interface type declared in a function body is named after
+    // that type and the package, `(example.com/x.closer).Close`.
+    infer(
+        "example.com/x.LocalIface",
+        &["x.go:201 interface (example.com/x.closer).Close"],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Calls: interfaces, method values, func values
 

@@ -368,15 +368,25 @@ fn graph_records(
                 // A method of an interface literal (`x.(interface{ Timeout() bool }).Timeout()`):
                 // an interface call of `(interface).Timeout`, as go/types names it, with no
                 // dispatch (the literal names no interface to look implementations up by).
+                // A method of a type declared in a function body (`Type.M`) is
+                // `(pkg.Type).M`, as go/types names it.
                 Target::Unresolved(Reason::InterfaceLiteral, name) if !name.is_empty() => {
+                    let (qname, short, pkg) = match name.split_once('.') {
+                        Some((ty, method)) => {
+                            let pkg = m.syms.get(c.caller as usize).map_or(NONE, |s| s.pkg);
+                            let path = m.pkgs.get(pkg as usize).map_or("", |p| p.path.as_str());
+                            (format!("({path}.{ty}).{method}"), method, pkg)
+                        }
+                        None => (format!("(interface).{name}"), &**name, NONE),
+                    };
                     let next = syms.len() as u32;
-                    let id = *literal_methods.entry(name.to_string()).or_insert(next);
+                    let id = *literal_methods.entry(qname.clone()).or_insert(next);
                     if id == next {
                         syms.push(SymRec::synthetic(
-                            format!("(interface).{name}"),
-                            name.to_string(),
+                            qname,
+                            short.to_string(),
                             Kind::IfaceMethod,
-                            NONE,
+                            pkg,
                         ));
                     }
                     edges.push(edge(id, Via::Interface));

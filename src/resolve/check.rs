@@ -220,6 +220,11 @@ struct Checker<'a> {
     pending_flags: u8,
     recording: bool,
     out: FileCalls,
+    /// Types declared inside function bodies (`type grpcService interface{...}`), by the
+    /// type they stand for: go/types names their methods `(pkg.grpcService).Register`.
+    local_types: HashMap<TypeId, Box<str>>,
+    /// The local type whose interface-literal method the last selector found.
+    literal_owner: Option<Box<str>>,
 }
 
 pub fn check_file(
@@ -248,6 +253,8 @@ pub fn check_file(
             file,
             ..FileCalls::default()
         },
+        local_types: HashMap::new(),
+        literal_owner: None,
     };
     let model_items = &m.files[file as usize].input.facts.items;
     if model_items.len() != facts.items.len() {
@@ -792,7 +799,16 @@ impl<'a> Checker<'a> {
                 Op::Value(ft, owner.map(|n| Slot::Field(n, name.into())))
             }
             MemberKind::Method(s) => Op::Method(s),
-            MemberKind::IfaceMethod(d, sig) => Op::IfaceMethod(d, sig, static_iface),
+            MemberKind::IfaceMethod(d, sig) => {
+                if d == NONE {
+                    let base = match self.ty(t) {
+                        Ty::Pointer(b) => b,
+                        _ => t,
+                    };
+                    self.literal_owner = self.local_types.get(&base).cloned();
+                }
+                Op::IfaceMethod(d, sig, static_iface)
+            }
         }
     }
 
@@ -976,6 +992,7 @@ impl<'a> Checker<'a> {
     fn call(&mut self, c: &Call) -> Op {
         let flags = std::mem::take(&mut self.pending_flags);
         let f = self.expr(&c.fun);
+        let literal_owner = self.literal_owner.take();
         let mut arg_ops = Vec::with_capacity(c.args.len());
         for a in &c.args {
             arg_ops.push(self.expr(a));
@@ -1019,8 +1036,10 @@ impl<'a> Checker<'a> {
             Op::IfaceMethod(d, sig, iface) => {
                 if d == NONE {
                     // go/types names it `(interface).M`; graph::to_store gives it that symbol.
-                    let name = match &c.fun {
-                        Expr::Selector(_, n, _) => n.as_str().into(),
+                    // A local named type's method is `Type.M` (see graph::to_store).
+                    let name = match (&c.fun, literal_owner) {
+                        (Expr::Selector(_, n, _), Some(owner)) => format!("{owner}.{n}").into(),
+                        (Expr::Selector(_, n, _), None) => n.as_str().into(),
                         _ => "".into(),
                     };
                     self.record(
@@ -1442,6 +1461,9 @@ impl<'a> Checker<'a> {
             Stmt::Const(specs) => self.var_specs(specs, true),
             Stmt::TypeDecl { name, ty, .. } => {
                 let t = self.resolve_type(ty);
+                self.local_types
+                    .entry(t)
+                    .or_insert_with(|| name.as_str().into());
                 self.declare(name, Binding::Type(t));
             }
             Stmt::Go(e) | Stmt::Defer(e) => {
