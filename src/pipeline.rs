@@ -187,7 +187,7 @@ fn parse_discovery(
 pub struct Digests {
     /// Everything: `layout` plus each file's size and modification time.
     pub all: u64,
-    /// The roots, this codewalk's version, the list of files (paths only), every `go.mod` /
+    /// The roots, this codewalk build, the list of files (paths only), every `go.mod` /
     /// `go.work` / `vendor/modules.txt` (path, size, mtime) and the directory aliases.
     pub layout: u64,
 }
@@ -199,6 +199,18 @@ pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> Digests {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let mut stat = xxhash_rust::xxh3::Xxh3::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // This build of codewalk: another build may resolve differently, so its index is not
+    // this one's (the executable's size and modification time stand for the build).
+    if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
+        h.update(&m.len().to_le_bytes());
+        let mt = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        h.update(&mt.to_le_bytes());
+    }
     for d in std::iter::once(disc).chain(external) {
         h.update(d.root.as_os_str().as_encoded_bytes());
         h.update(&[0xff]);

@@ -1141,3 +1141,37 @@ fn go126_new_expr_loses_nothing_around_it() {
     let v = query_json(&ix, &["callees", "example.com/n.After"]);
     assert_eq!(v["callees"][0]["callee"], "example.com/n.Before", "{v}");
 }
+
+/// Another build of codewalk (here: the same binary with a new modification time) may
+/// resolve differently: its first `index` rebuilds even when no Go file changed.
+#[test]
+fn a_new_codewalk_build_reindexes() {
+    let (t, root, ix) = index_fixture("spine/basic");
+    let exe = t.path().join("codewalk-copy");
+    fs::copy(bin(), &exe).unwrap();
+    let run = |exe: &Path| {
+        Command::new(exe)
+            .current_dir(&root)
+            .args(["index", ".", "--no-std", "--quiet"])
+            .output()
+            .unwrap()
+    };
+    let o = run(&exe);
+    assert!(
+        o.status.success() && !err(&o).contains("up to date"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&exe);
+    assert!(err(&o).contains("up to date"), "{}", err(&o));
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    fs::File::options()
+        .write(true)
+        .open(&exe)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let o = run(&exe);
+    assert!(!err(&o).contains("up to date"), "{}", err(&o));
+    assert!(ix.join("CURRENT").exists());
+}
