@@ -456,7 +456,7 @@ def queries(cw, idx, corpus, qs, root, rounds, quick, qcfg, budget):
     res.append(query_set("trace", [cw.q(idx, "trace", a, b) for a, b in take("trace")], rounds, 2 * budget))
     res.append(query_set("search", [cw.q(idx, "search", w) for w in take("search")], rounds, budget))
     lits = take("grep")
-    res.append(query_set("grep", [cw.q(idx, "grep", lit) for lit in lits], rounds, 2 * budget,
+    res.append(query_set("grep", [cw.q(idx, "grep", "-F", lit) for lit in lits], rounds, 2 * budget,
                          ref_argvs=[["rg", "-n", "-F", "-t", "go", lit, root] for lit in lits]))
     res.append(query_set("graph calls --depth 3",
                          [cw.q(idx, "graph", "calls", n, "--depth", "3") for n in take("graph_calls")], rounds, budget))
