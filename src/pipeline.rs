@@ -201,15 +201,8 @@ pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> Digests {
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     // This build of codewalk: another build may resolve differently, so its index is not
     // this one's (the executable's size and modification time stand for the build).
-    if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
-        h.update(&m.len().to_le_bytes());
-        let mt = m
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        h.update(&mt.to_le_bytes());
+    if let Ok(exe) = std::env::current_exe() {
+        digest_stat(&mut h, &exe);
     }
     for d in std::iter::once(disc).chain(external) {
         h.update(d.root.as_os_str().as_encoded_bytes());
@@ -223,16 +216,7 @@ pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> Digests {
         for g in &d.gomods {
             h.update(g.as_os_str().as_encoded_bytes());
             h.update(&[0]);
-            if let Ok(m) = std::fs::metadata(d.root.join(g)) {
-                h.update(&m.len().to_le_bytes());
-                let mt = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0);
-                h.update(&mt.to_le_bytes());
-            }
+            digest_stat(&mut h, &d.root.join(g));
         }
         for (a, b) in &d.symlink_aliases {
             h.update(a.as_bytes());
@@ -245,6 +229,20 @@ pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> Digests {
     Digests {
         all: h.digest(),
         layout,
+    }
+}
+
+/// Adds a file's size and modification time (nothing if it cannot be read) to a digest.
+fn digest_stat(h: &mut xxhash_rust::xxh3::Xxh3, path: &Path) {
+    if let Ok(m) = std::fs::metadata(path) {
+        h.update(&m.len().to_le_bytes());
+        let mt = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        h.update(&mt.to_le_bytes());
     }
 }
 

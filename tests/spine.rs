@@ -1061,13 +1061,7 @@ fn reindex_without_changes_is_a_no_op() {
     // Rewritten with the same bytes (as `git checkout` back and forth does): only the times
     // moved, so the file is hashed and the index stays, twice in a row.
     let f = root.join("util/util.go");
-    let later = std::time::SystemTime::now() + Duration::from_secs(5);
-    fs::File::options()
-        .write(true)
-        .open(&f)
-        .unwrap()
-        .set_modified(later)
-        .unwrap();
+    move_mtime(&f);
     for _ in 0..2 {
         let o = index_at(&root, &[]);
         assert!(err(&o).contains("up to date"), "{}", err(&o));
@@ -1164,14 +1158,19 @@ fn a_new_codewalk_build_reindexes() {
     );
     let o = run(&exe);
     assert!(err(&o).contains("up to date"), "{}", err(&o));
-    let later = std::time::SystemTime::now() + Duration::from_secs(5);
-    fs::File::options()
-        .write(true)
-        .open(&exe)
-        .unwrap()
-        .set_modified(later)
-        .unwrap();
+    move_mtime(&exe);
     let o = run(&exe);
     assert!(!err(&o).contains("up to date"), "{}", err(&o));
     assert!(ix.join("CURRENT").exists());
+}
+
+/// Moves a file's modification time 5 s ahead without touching its bytes.
+fn move_mtime(path: &Path) {
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
 }
