@@ -114,6 +114,11 @@ impl Index {
         self.pkg(self.sym(id).pkg).map(|p| p.path()).unwrap_or("")
     }
 
+    /// A file's path relative to the root; "" for NONE (dispatch edges have no call site).
+    pub fn file_rel(&self, f: u32) -> &str {
+        self.file(f).map(|f| f.rel()).unwrap_or("")
+    }
+
     pub fn file_of(&self, id: u32) -> Option<store::FileView<'_>> {
         let f = self.sym(id).file;
         if f == NONE {
@@ -136,7 +141,7 @@ impl Index {
             .pkg(s.pkg)
             .map(|p| p.flags)
             .unwrap_or(store::F_EXTERNAL);
-        if let Some(f) = self.file_of(id) {
+        if let Some(f) = self.file(s.file) {
             flags |= f.flags;
         }
         if s.file == NONE && s.kind != Kind::Init {
@@ -170,10 +175,6 @@ impl Index {
         (r, q.len(), q)
     }
 
-    fn ids_named(&self, name: &str) -> &[u32] {
-        self.t().ids_named(name)
-    }
-
     /// The symbol with exactly this qualified name.
     pub fn id_qname(&self, q: &str) -> Option<u32> {
         let v = self.t().by_qname();
@@ -196,6 +197,7 @@ impl Index {
         }
         let pat = Pattern::parse(stripped);
         let mut cands: Vec<u32> = self
+            .t()
             .ids_named(&pat.name)
             .iter()
             .copied()
@@ -210,6 +212,7 @@ impl Index {
                     name: pat.name.clone(),
                 };
                 cands = self
+                    .t()
                     .ids_named(&alt.name)
                     .iter()
                     .copied()
@@ -379,22 +382,22 @@ impl Index {
     }
 
     /// Implementations of an interface: concrete (type, pointer_only) pairs.
-    pub fn implementations(&self, iface: u32) -> Result<Vec<(u32, bool)>, QueryError> {
-        Ok(self.t().impls_of(iface))
+    pub fn implementations(&self, iface: u32) -> Vec<(u32, bool)> {
+        self.t().impls_of(iface)
     }
 
     /// Interfaces whose method set contains this interface's (they extend it).
-    pub fn extending_interfaces(&self, iface: u32) -> Result<Vec<u32>, QueryError> {
-        Ok(self.t().extending(iface))
+    pub fn extending_interfaces(&self, iface: u32) -> Vec<u32> {
+        self.t().extending(iface)
     }
 
     /// Interfaces a type satisfies: (interface, pointer_only).
-    pub fn interfaces_of(&self, ty: u32) -> Result<Vec<(u32, bool)>, QueryError> {
-        Ok(self.t().ifaces_of(ty))
+    pub fn interfaces_of(&self, ty: u32) -> Vec<(u32, bool)> {
+        self.t().ifaces_of(ty)
     }
 
-    pub fn method_set(&self, ty: u32) -> Result<Vec<store::Method<'_>>, QueryError> {
-        Ok(self.t().method_set(ty))
+    pub fn method_set(&self, ty: u32) -> Vec<store::Method<'_>> {
+        self.t().method_set(ty)
     }
 }
 

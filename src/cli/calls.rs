@@ -148,22 +148,14 @@ fn unresolved_out<'a>(ix: &'a Index, u: &store::UnresolvedView<'a>) -> Unresolve
         caller: ix.sym(u.caller).qname(),
         name: u.name,
         reason: u.reason,
-        file: file_rel(ix, u.file),
+        file: ix.file_rel(u.file),
         line: u.line,
         col: u.col,
     }
 }
 
-fn file_rel(ix: &Index, f: u32) -> &str {
-    if f == NONE {
-        ""
-    } else {
-        ix.file(f).map(|f| f.rel()).unwrap_or("")
-    }
-}
-
 fn site_file<'a>(ix: &'a Index, e: &Edge) -> &'a str {
-    file_rel(ix, e.file)
+    ix.file_rel(e.file)
 }
 
 /// `static go  net/http/server.go:3072`, or for dispatch the implementation's declaration.
@@ -191,7 +183,7 @@ fn hop_text(ix: &Index, e: &Edge, callee_side: bool) -> String {
 fn open(ctx: &Ctx, name: &str) -> Result<(Index, u32)> {
     let t = std::time::Instant::now();
     let ix = ctx.open().map_err(qerr)?;
-    timing("open symbols", t);
+    timing("open index", t);
     let id = ix.resolve(name, ctx.first).map_err(qerr)?;
     Ok((ix, id))
 }
@@ -204,13 +196,6 @@ fn timing(what: &str, since: std::time::Instant) {
             since.elapsed().as_secs_f64() * 1e3
         );
     }
-}
-
-fn call_graph(ix: &Index) -> Result<CallGraph> {
-    let t = std::time::Instant::now();
-    let cg = CallGraph::new(ix).map_err(qerr)?;
-    timing("build call graph", t);
-    Ok(cg)
 }
 
 fn require_func(ix: &Index, id: u32) -> Result<()> {
@@ -233,7 +218,7 @@ pub fn callers(ctx: &Ctx, a: CallersArgs) -> Result<()> {
     let o = a.filter.opts(ctx)?;
     let (ix, id) = open(ctx, &a.name)?;
     require_func(&ix, id)?;
-    let cg = call_graph(&ix)?;
+    let cg = CallGraph;
     if a.depth <= 1 {
         let t = std::time::Instant::now();
         let edges = cg.callers(&ix, id, &o);
@@ -281,13 +266,13 @@ pub fn callees(ctx: &Ctx, a: CalleesArgs) -> Result<()> {
     let o = a.filter.opts(ctx)?;
     let (ix, id) = open(ctx, &a.name)?;
     require_func(&ix, id)?;
-    let cg = call_graph(&ix)?;
+    let cg = CallGraph;
     if a.depth <= 1 {
         let t = std::time::Instant::now();
         let edges = cg.callees(&ix, id, &o);
         timing("query", t);
         let unres = if a.unresolved {
-            query::unresolved(&ix, id).map_err(qerr)?
+            ix.t().unresolved_of(id)
         } else {
             Vec::new()
         };
@@ -404,7 +389,7 @@ fn print_unresolved(
         w,
         "{indent}? {name}  unresolved ({})  {}:{}",
         u.reason,
-        file_rel(ix, u.file),
+        ix.file_rel(u.file),
         u.line
     )?;
     Ok(())
@@ -434,7 +419,7 @@ fn print_tree(
                 edges.push(eo);
             }
             if unresolved.is_some() && n.repeat_of.is_none() && (n.depth < depth) {
-                for u in query::unresolved(ix, n.id).map_err(qerr)? {
+                for u in ix.t().unresolved_of(n.id) {
                     unres.push(unresolved_out(ix, &u));
                 }
             }
@@ -486,7 +471,7 @@ fn print_tree(
         if n.repeat_of.is_none() {
             note_lines(&mut w, &notes, ix, n.id, &indent)?;
             if unresolved.is_some() && n.depth < depth {
-                for u in query::unresolved(ix, n.id).map_err(qerr)? {
+                for u in ix.t().unresolved_of(n.id) {
                     print_unresolved(&mut w, ix, &u, &"  ".repeat(n.depth + 1))?;
                 }
             }
@@ -509,7 +494,7 @@ fn print_tree(
         }
     }
     if unresolved.is_some() {
-        for u in query::unresolved(ix, root).map_err(qerr)? {
+        for u in ix.t().unresolved_of(root) {
             print_unresolved(&mut w, ix, &u, "  ")?;
         }
     }
@@ -542,7 +527,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     let (ix, from) = open(ctx, &a.from)?;
     require_func(&ix, from)?;
     let Some(to_name) = &a.to else {
-        let cg = call_graph(&ix)?;
+        let cg = CallGraph;
         let t = cg.tree(&ix, from, a.depth, &o);
         return print_tree(
             ctx,
@@ -556,7 +541,7 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
     };
     let to = ix.resolve(to_name, ctx.first).map_err(qerr)?;
     require_func(&ix, to)?;
-    let cg = call_graph(&ix)?;
+    let cg = CallGraph;
     let t = std::time::Instant::now();
     let paths = cg.paths(&ix, from, to, &o);
     timing("query", t);
@@ -679,16 +664,15 @@ pub fn trace(ctx: &Ctx, a: TraceArgs) -> Result<()> {
         ));
         if a.unresolved {
             let mut sorted = unres.clone();
-            sorted.sort_by(|x, y| {
-                (file_rel(&ix, x.file), x.line).cmp(&(file_rel(&ix, y.file), y.line))
-            });
+            sorted
+                .sort_by(|x, y| (ix.file_rel(x.file), x.line).cmp(&(ix.file_rel(y.file), y.line)));
             for u in sorted.iter().take(50) {
                 msg.push_str(&format!(
                     "    ? {}  unresolved ({})  in {}  {}:{}\n",
                     if u.name.is_empty() { "?" } else { u.name },
                     u.reason,
                     ix.sym(u.caller).qname(),
-                    file_rel(&ix, u.file),
+                    ix.file_rel(u.file),
                     u.line
                 ));
             }

@@ -37,13 +37,6 @@ pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 #[serde(skip_serializing_if = "std::ops::Not::not")]
                 generic: bool,
             }
-            let generic = |id: u32| {
-                let s = ix.sym(id);
-                s.signature()
-                    .strip_prefix("type ")
-                    .and_then(|r| r.strip_prefix(s.name()))
-                    .is_some_and(|r| r.starts_with('['))
-            };
             let out: Vec<I> = ix
                 .t()
                 .all_impls()
@@ -61,7 +54,7 @@ pub fn run(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                         pointer,
                         file,
                         line,
-                        generic: generic(iface) || generic(ty),
+                        generic: ix.sym(iface).generic || ix.sym(ty).generic,
                     }
                 })
                 .collect();

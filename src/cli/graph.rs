@@ -150,10 +150,6 @@ pub fn run(ctx: &Ctx, a: GraphArgs) -> Result<()> {
     }
 }
 
-fn pkg_path(ix: &Index, id: u32) -> &str {
-    ix.pkg_path(id)
-}
-
 fn url_for(ix: &Index, id: u32, base: &Option<String>) -> Option<String> {
     let base = base.as_ref()?;
     let f = ix.file_of(id)?;
@@ -196,7 +192,7 @@ fn sym_node(ix: &Index, id: u32, group_by: GroupBy, groups: &mut Groups, o: &Out
     let (label, group) = match group_by {
         GroupBy::Package => (
             render::short_name(ix, id),
-            Some(groups.get(pkg_path(ix, id))),
+            Some(groups.get(ix.pkg_path(id))),
         ),
         GroupBy::File => match ix.file_of(id) {
             Some(f) => (render::short_name(ix, id), Some(groups.get(f.rel()))),
@@ -259,7 +255,7 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
             ),
         ));
     }
-    let cg = CallGraph::new(&ix).map_err(qerr)?;
+    let cg = CallGraph;
     let (sub, to, title) = match &a.to {
         Some(t) => {
             let to = ix.resolve(t, ctx.first).map_err(qerr)?;
@@ -310,7 +306,7 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
         let mut node_of: HashMap<u32, usize> = HashMap::new();
         let mut pkg_node: HashMap<String, usize> = HashMap::new();
         for &id in &sub.nodes {
-            let p = pkg_path(&ix, id).to_string();
+            let p = ix.pkg_path(id).to_string();
             let n = *pkg_node.entry(p.clone()).or_insert_with(|| {
                 d.nodes.push(Node {
                     label: p.clone(),
@@ -377,12 +373,7 @@ fn calls(ctx: &Ctx, a: CallsArgs) -> Result<()> {
             let tooltip = if e.file == store::NONE {
                 e.via.as_str().to_string()
             } else {
-                format!(
-                    "{} {}:{}",
-                    e.via.as_str(),
-                    ix.file(e.file).map(|f| f.rel()).unwrap_or(""),
-                    e.line
-                )
+                format!("{} {}:{}", e.via.as_str(), ix.file_rel(e.file), e.line)
             };
             d.edges.push(DEdge {
                 from: x,
@@ -432,21 +423,19 @@ fn implements(ctx: &Ctx, a: ImplementsArgs) -> Result<()> {
             || o.exclude.as_ref().is_some_and(|r| r.is_match(s.qname()))
             || o.focus
                 .as_ref()
-                .is_some_and(|f| !query::under(pkg_path(&ix, t), f)))
+                .is_some_and(|f| !query::under(ix.pkg_path(t), f)))
     };
     let by_name = |a: &(u32, bool), b: &(u32, bool)| {
-        (pkg_path(&ix, a.0), ix.sym(a.0).qname()).cmp(&(pkg_path(&ix, b.0), ix.sym(b.0).qname()))
+        (ix.pkg_path(a.0), ix.sym(a.0).qname()).cmp(&(ix.pkg_path(b.0), ix.sym(b.0).qname()))
     };
     let mut impls: Vec<(u32, bool)> = ix
         .implementations(id)
-        .map_err(qerr)?
         .into_iter()
         .filter(|&(t, _)| keep(t))
         .collect();
     impls.sort_by(by_name);
     let mut ext: Vec<(u32, bool)> = ix
         .extending_interfaces(id)
-        .map_err(qerr)?
         .into_iter()
         .filter(|&t| t != id && keep(t))
         .map(|t| (t, false))

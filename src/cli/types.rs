@@ -106,14 +106,12 @@ pub fn implementations(ctx: &Ctx, a: ImplArgs) -> Result<()> {
     require_kind(&ix, id, true)?;
     let mut rows: Vec<(u32, bool)> = ix
         .implementations(id)
-        .map_err(qerr)?
         .into_iter()
         .filter(|&(t, _)| ix.allowed(t, &ctx.filter) && (a.external || !ix.is_external(t)))
         .collect();
     sort_rows(&ix, &mut rows);
     let mut ifaces: Vec<(u32, bool)> = if a.interfaces {
         ix.extending_interfaces(id)
-            .map_err(qerr)?
             .into_iter()
             .filter(|&t| ix.allowed(t, &ctx.filter) && (a.external || !ix.is_external(t)))
             .map(|t| (t, false))
@@ -160,7 +158,6 @@ pub fn interfaces(ctx: &Ctx, a: IfaceArgs) -> Result<()> {
     let asked_pointer = a.name.trim().starts_with('*');
     let mut rows: Vec<(u32, bool)> = ix
         .interfaces_of(id)
-        .map_err(qerr)?
         .into_iter()
         .filter(|&(i, _)| ix.allowed(i, &ctx.filter) && (a.external || !ix.is_external(i)))
         .collect();
@@ -221,7 +218,7 @@ pub fn methods(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
             ),
         ));
     }
-    let set = ix.method_set(id).map_err(qerr)?;
+    let set = ix.method_set(id);
     #[derive(Serialize)]
     struct M {
         #[serde(flatten)]

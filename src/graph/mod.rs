@@ -41,6 +41,7 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     crate::pipeline::release_freed_memory();
     let graph = graph_records(&model, &members, &impls, calls, &mut symbols.syms);
     drop((model, members, impls));
+    // Sorted only now: graph_records adds `(interface).M` symbols.
     symbols.by_qname = (0..symbols.syms.len() as u32).collect();
     symbols.by_name = symbols.by_qname.clone();
     let syms = &symbols.syms;
@@ -54,7 +55,7 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     (symbols, graph)
 }
 
-/// The symbol records (`by_qname` and `by_name` not sorted yet). Takes the items out of the
+/// The symbol records (`by_qname` and `by_name` left empty for `to_store`). Takes the items out of the
 /// model: graph records need no item.
 fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::Symbols {
     let mut files = Vec::with_capacity(m.files.len());
@@ -191,22 +192,22 @@ fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::
                 NONE
             },
             ptr_recv: s.ptr_recv,
+            generic: matches!(s.kind, SymKind::Type)
+                && !m.named[s.named as usize].tparams.is_empty(),
             signature,
             doc,
             variants: s.variants,
         });
     }
     drop(items);
-    let by_qname: Vec<u32> = (0..syms.len() as u32).collect();
-    let by_name = by_qname.clone();
 
     store::Symbols {
         root: root.display().to_string(),
         files,
         pkgs,
         syms,
-        by_qname,
-        by_name,
+        by_qname: Vec::new(),
+        by_name: Vec::new(),
     }
 }
 
@@ -418,7 +419,8 @@ fn graph_records(
             });
         }
     }
-    edges.sort();
+    // By caller, then call site (the order `index.bin` stores), then the rest for dedup.
+    edges.sort_unstable_by_key(|e| (e.caller, e.line, e.col, e.callee, e.file, e.via, e.flags));
     edges.dedup();
     store::Graph {
         impls: impl_recs,

@@ -27,7 +27,7 @@
 //! [`STEP_BUDGET`] expansions per query. Trees and neighbourhoods stop at a node count and
 //! report how much they cut.
 
-use crate::analysis::{Index, QueryError};
+use crate::analysis::Index;
 use crate::store::{self, Edge, Kind, Via};
 use petgraph::Direction::{self, Incoming, Outgoing};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -73,10 +73,9 @@ impl Default for Opts {
     }
 }
 
-/// The call graph of an index.
-pub struct CallGraph {
-    _private: (),
-}
+/// Call-graph queries over an index's stored edges (nothing to build: the adjacency is in
+/// `index.bin`).
+pub struct CallGraph;
 
 /// A call tree: `nodes[0]` is the root; children in call-site order.
 #[derive(Debug, Default)]
@@ -224,20 +223,11 @@ impl<'a> Scope<'a> {
 }
 
 impl CallGraph {
-    pub fn new(_ix: &Index) -> Result<CallGraph, QueryError> {
-        Ok(CallGraph { _private: () })
-    }
-
     /// Edges out of (callees) or into (callers) `id`, unfiltered.
-    fn raw<'s>(
-        &'s self,
-        ix: &'s Index,
-        id: u32,
-        dir: Direction,
-    ) -> Box<dyn Iterator<Item = Edge> + 's> {
+    fn raw<'s>(&'s self, ix: &'s Index, id: u32, dir: Direction) -> store::Adjacent<'s> {
         match dir {
-            Outgoing => Box::new(ix.t().edges_from(id)),
-            Incoming => Box::new(ix.t().edges_to(id)),
+            Outgoing => ix.t().edges_from(id),
+            Incoming => ix.t().edges_to(id),
         }
     }
 
@@ -497,11 +487,6 @@ impl Sub {
             .dedup_by(|a, b| a.caller == b.caller && a.callee == b.callee);
         sub
     }
-}
-
-/// Unresolved calls made by `id` (`dynamic`: through a func value with no known target).
-pub fn unresolved(ix: &Index, id: u32) -> Result<Vec<store::UnresolvedView<'_>>, QueryError> {
-    Ok(ix.t().unresolved_of(id))
 }
 
 /// The `k` reached functions nearest to `target`: most import-path elements in common with

@@ -39,11 +39,6 @@ impl Anchor {
     }
 }
 
-/// The symbol with exactly this qualified name.
-pub fn by_qname(ix: &Index, q: &str) -> Option<u32> {
-    ix.id_qname(q)
-}
-
 /// Fingerprint of a declaration's source (see the module doc); 16 hex digits.
 pub fn fingerprint(src: &str, name: &str) -> String {
     let norm = normalize(src, name);
@@ -143,7 +138,7 @@ fn sig_shape(sig: &str, name: &str) -> String {
 
 /// Finds where a note's symbol is now.
 pub fn locate(ix: &Index, n: &Note) -> Anchor {
-    if let Some(id) = by_qname(ix, &n.symbol) {
+    if let Some(id) = ix.id_qname(&n.symbol) {
         if n.fingerprint.is_empty() {
             return Anchor::Attached(id);
         }

@@ -128,9 +128,9 @@ fn hops(ix: &Index, path: &[Edge], opts: &Options) -> Vec<Hop> {
             from: ix.sym(e.caller).qname().to_string(),
             to: ix.sym(e.callee).qname().to_string(),
             via: via_label(e),
-            site: (e.file != NONE).then(|| format!("{}:{}", file_rel(ix, e.file), e.line)),
+            site: (e.file != NONE).then(|| format!("{}:{}", ix.file_rel(e.file), e.line)),
             site_url: (e.file != NONE && opts.link_base.is_some())
-                .then(|| link_for(opts, file_rel(ix, e.file), e.line))
+                .then(|| link_for(opts, ix.file_rel(e.file), e.line))
                 .filter(|l| l.starts_with("http")),
             site_line: (e.file != NONE).then_some(e.line),
             to_short: crate::render::short_name(ix, e.callee),
@@ -142,7 +142,7 @@ fn hops(ix: &Index, path: &[Edge], opts: &Options) -> Vec<Hop> {
 
 /// The stored link of a step, as found now: `(path, via)` in qualified names.
 pub fn stored_link(ix: &Index, a: u32, b: u32) -> Option<super::StoredLink> {
-    let cg = CallGraph::new(ix).ok()?;
+    let cg = CallGraph;
     let p = call_path(ix, &cg, a, b)?;
     let mut path = vec![ix.sym(a).qname().to_string()];
     path.extend(p.iter().map(|e| ix.sym(e.callee).qname().to_string()));
@@ -225,7 +225,7 @@ pub fn article(ix: Option<&Index>, data: &Data, trail: &Trail, opts: &Options) -
         created: 0,
         updated: 0,
     };
-    let cg = ix.and_then(|ix| CallGraph::new(ix).ok());
+    let cg = ix.map(|_| CallGraph);
     let mut steps: Vec<StepOut> = Vec::new();
     for (i, st) in trail.steps.iter().enumerate() {
         let note = data.note(st.note).unwrap_or(&empty);
@@ -544,8 +544,4 @@ fn display_root(root: &str) -> String {
         (Some(n), _) => n,
         _ => root.to_string(),
     }
-}
-
-fn file_rel(ix: &Index, f: u32) -> &str {
-    ix.file(f).map(|f| f.rel()).unwrap_or("")
 }

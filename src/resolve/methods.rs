@@ -30,6 +30,20 @@ pub struct Member {
     pub via: Option<Box<str>>,
 }
 
+impl Member {
+    /// A method an interface declares (or embeds): declaring symbol (NONE for interface
+    /// literals) and signature, at depth 0.
+    fn iface_method(decl: SymId, sig: TypeId) -> Member {
+        Member {
+            kind: MemberKind::IfaceMethod(decl, sig),
+            depth: 0,
+            ptr_only: false,
+            ambiguous: false,
+            via: None,
+        }
+    }
+}
+
 pub type Members = HashMap<Box<str>, Member>;
 
 /// Members of every named type, indexed by NamedId, computed once.
@@ -66,16 +80,7 @@ fn named_members(
     let nt = &m.named[n as usize];
     if let Some(info) = m.iface_named.get(&n) {
         for im in &info.methods {
-            out.insert(
-                im.name.clone(),
-                Member {
-                    kind: MemberKind::IfaceMethod(im.decl, im.sig),
-                    depth: 0,
-                    ptr_only: false,
-                    ambiguous: false,
-                    via: None,
-                },
-            );
+            out.insert(im.name.clone(), Member::iface_method(im.decl, im.sig));
         }
     } else {
         for (name, &sym) in &nt.methods {
@@ -192,18 +197,7 @@ fn base_members(
             Arc::new(
                 info.methods
                     .iter()
-                    .map(|im| {
-                        (
-                            im.name.clone(),
-                            Member {
-                                kind: MemberKind::IfaceMethod(im.decl, im.sig),
-                                depth: 0,
-                                ptr_only: false,
-                                ambiguous: false,
-                                via: None,
-                            },
-                        )
-                    })
+                    .map(|im| (im.name.clone(), Member::iface_method(im.decl, im.sig)))
                     .collect(),
             )
         }),
@@ -247,16 +241,7 @@ pub fn members_of(
                 .iter()
                 .map(|(key, sig)| {
                     let name = key.rsplit_once(':').map_or(&**key, |(_, n)| n);
-                    (
-                        name.into(),
-                        Member {
-                            kind: MemberKind::IfaceMethod(NONE, *sig),
-                            depth: 0,
-                            ptr_only: false,
-                            ambiguous: false,
-                            via: None,
-                        },
-                    )
+                    (name.into(), Member::iface_method(NONE, *sig))
                 })
                 .collect(),
         )),

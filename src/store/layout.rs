@@ -105,7 +105,8 @@ pub struct SymD {
     variants: u32,
     kind: u8,
     ptr_recv: u8,
-    _pad: [u8; 2],
+    generic: u8,
+    _pad: u8,
 }
 
 #[repr(C)]
@@ -180,10 +181,6 @@ const S_IFEXT: Name = name("ifext");
 const S_MSETS: Name = name("msets");
 const S_METHODS: Name = name("methods");
 const S_UNRES: Name = name("unres");
-
-fn kind_code(k: Kind) -> u8 {
-    k as u8
-}
 
 fn kind_of(c: u8) -> Kind {
     const ALL: [Kind; 10] = [
@@ -322,37 +319,32 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
                 end_byte: s.end_byte,
                 recv: s.recv,
                 variants: s.variants,
-                kind: kind_code(s.kind),
+                kind: s.kind as u8,
                 ptr_recv: s.ptr_recv as u8,
-                _pad: [0; 2],
+                generic: s.generic as u8,
+                _pad: 0,
             }
         })
         .collect();
     let n = syms.len();
 
-    // Edges by caller (stable: call-site order within a caller is kept).
-    let mut order: Vec<u32> = (0..g.edges.len() as u32).collect();
-    order.sort_by_key(|&i| {
-        let e = &g.edges[i as usize];
-        (e.caller, e.line, e.col)
-    });
-    let edges: Vec<EdgeD> = order
+    // Edges by caller, then call site: `to_store` already sorts so, making this stable sort a
+    // linear pass.
+    let mut edges: Vec<EdgeD> = g
+        .edges
         .iter()
-        .map(|&i| {
-            let e = &g.edges[i as usize];
-            EdgeD {
-                caller: e.caller,
-                callee: e.callee,
-                file: e.file,
-                line: e.line,
-                col: e.col,
-                via: e.via as u8,
-                flags: e.flags,
-                _pad: [0; 2],
-            }
+        .map(|e| EdgeD {
+            caller: e.caller,
+            callee: e.callee,
+            file: e.file,
+            line: e.line,
+            col: e.col,
+            via: e.via as u8,
+            flags: e.flags,
+            _pad: [0; 2],
         })
         .collect();
-    drop(order);
+    edges.sort_by_key(|e| (e.caller, e.line, e.col));
     let outstart = csr(n, edges.iter().map(|e| e.caller));
     let mut inedges: Vec<u32> = (0..edges.len() as u32).collect();
     inedges.sort_by_key(|&i| (edges[i as usize].callee, i));
@@ -503,6 +495,8 @@ pub struct Sym<'a> {
     /// Methods: the symbol of the receiver's type.
     pub recv: u32,
     pub ptr_recv: bool,
+    /// A type with type parameters.
+    pub generic: bool,
     pub variants: u32,
     d: &'a SymD,
     heap: &'a [u8],
@@ -585,6 +579,33 @@ impl<'a> PkgView<'a> {
     }
 }
 
+/// The edges next to one symbol: a range of `edges` (its calls) or of `inedges` (its
+/// callers). Positions and indexes from a damaged file end the walk or are skipped.
+pub struct Adjacent<'a> {
+    edges: &'a [EdgeD],
+    via: Option<&'a [u32]>,
+    pos: usize,
+    end: usize,
+}
+
+impl Iterator for Adjacent<'_> {
+    type Item = Edge;
+    fn next(&mut self) -> Option<Edge> {
+        while self.pos < self.end {
+            let k = self.pos;
+            self.pos += 1;
+            let i = match self.via {
+                Some(v) => *v.get(k)? as usize,
+                None => k,
+            };
+            if let Some(e) = self.edges.get(i) {
+                return Some(edge(e));
+            }
+        }
+        None
+    }
+}
+
 /// A method of a method set.
 #[derive(Clone, Copy, Debug)]
 pub struct Method<'a> {
@@ -640,7 +661,8 @@ const INVALID_SYM: SymD = SymD {
     variants: 0,
     kind: 6,
     ptr_recv: 0,
-    _pad: [0; 2],
+    generic: 0,
+    _pad: 0,
 };
 
 fn edge(d: &EdgeD) -> Edge {
@@ -717,6 +739,7 @@ impl Tables {
             end_byte: d.end_byte,
             recv: d.recv,
             ptr_recv: d.ptr_recv != 0,
+            generic: d.generic != 0,
             variants: d.variants,
             d,
             heap: self.heap(),
@@ -784,47 +807,30 @@ impl Tables {
         })
     }
 
-    pub fn nedges(&self) -> usize {
-        self.m.slice::<EdgeD>(self.edges).len()
-    }
-
     /// Every call edge, by caller.
     pub fn edges(&self) -> impl ExactSizeIterator<Item = Edge> + '_ {
         self.m.slice::<EdgeD>(self.edges).iter().map(edge)
     }
 
     /// Edges out of `id`, in call-site order.
-    pub fn edges_from(&self, id: u32) -> impl Iterator<Item = Edge> + '_ {
-        let start = self.m.slice::<u32>(self.outstart);
-        let (a, b) = (
-            start.get(id as usize).copied().unwrap_or(0),
-            start.get(id as usize + 1).copied().unwrap_or(0),
-        );
-        let edges = self.m.slice::<EdgeD>(self.edges);
-        edges
-            .get(a as usize..b as usize)
-            .unwrap_or(&[])
-            .iter()
-            .map(edge)
+    pub fn edges_from(&self, id: u32) -> Adjacent<'_> {
+        self.adjacent(id, self.outstart, None)
     }
 
     /// Edges into `id`.
-    pub fn edges_to(&self, id: u32) -> impl Iterator<Item = Edge> + '_ {
-        let start = self.m.slice::<u32>(self.instart);
-        let (a, b) = (
-            start.get(id as usize).copied().unwrap_or(0),
-            start.get(id as usize + 1).copied().unwrap_or(0),
-        );
-        let idx = self.m.slice::<u32>(self.inedges);
-        let edges = self.m.slice::<EdgeD>(self.edges);
-        idx.get(a as usize..b as usize)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(move |&i| edges.get(i as usize).map(edge))
+    pub fn edges_to(&self, id: u32) -> Adjacent<'_> {
+        self.adjacent(id, self.instart, Some(self.m.slice::<u32>(self.inedges)))
     }
 
-    pub fn nimpls(&self) -> usize {
-        self.m.slice::<ImplD>(self.impls).len()
+    fn adjacent<'a>(&'a self, id: u32, start: Span, via: Option<&'a [u32]>) -> Adjacent<'a> {
+        let start = self.m.slice::<u32>(start);
+        let at = |k: usize| start.get(k).copied().unwrap_or(0) as usize;
+        Adjacent {
+            edges: self.m.slice::<EdgeD>(self.edges),
+            via,
+            pos: at(id as usize),
+            end: at(id as usize + 1),
+        }
     }
 
     /// Implementations of `iface`: (type, pointer only), by type id.

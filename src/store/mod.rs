@@ -25,7 +25,7 @@
 mod container;
 mod layout;
 
-pub use layout::{FileView, Method, PkgView, Sym, Tables, UnresolvedView};
+pub use layout::{Adjacent, FileView, Method, PkgView, Sym, Tables, UnresolvedView};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -72,7 +72,7 @@ pub struct Manifest {
     pub layout_digest: u64,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct FileRec {
     pub rel: String,
     pub pkg: u32,
@@ -86,7 +86,7 @@ pub struct FileRec {
     pub build: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct PkgRec {
     pub path: String,
     pub name: String,
@@ -97,7 +97,7 @@ pub struct PkgRec {
 }
 
 /// Symbol kinds as stored.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Func,
     Method,
@@ -140,7 +140,7 @@ impl Kind {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct SymRec {
     /// go/types qualified name.
     pub qname: String,
@@ -158,6 +158,8 @@ pub struct SymRec {
     /// Methods: the symbol of the receiver's type.
     pub recv: u32,
     pub ptr_recv: bool,
+    /// A type with type parameters.
+    pub generic: bool,
     pub signature: String,
     pub doc: String,
     pub variants: u32,
@@ -180,6 +182,7 @@ impl SymRec {
             end_byte: 0,
             recv: NONE,
             ptr_recv: false,
+            generic: false,
             signature: String::new(),
             doc: String::new(),
             variants: 0,
@@ -189,7 +192,7 @@ impl SymRec {
 
 pub const NONE: u32 = u32::MAX;
 
-#[derive(Serialize, Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Symbols {
     pub root: String,
     pub files: Vec<FileRec>,
@@ -202,7 +205,7 @@ pub struct Symbols {
 }
 
 /// Call-edge kinds.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Via {
     Static,
     Interface,
@@ -224,7 +227,7 @@ impl Via {
 pub const E_GO: u8 = 1;
 pub const E_DEFER: u8 = 2;
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Edge {
     pub caller: u32,
     pub callee: u32,
@@ -236,7 +239,7 @@ pub struct Edge {
     pub flags: u8,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct Unresolved {
     pub caller: u32,
     pub file: u32,
@@ -247,14 +250,14 @@ pub struct Unresolved {
     pub name: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ImplRec {
     pub iface: u32,
     pub ty: u32,
     pub pointer: bool,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct MethodRec {
     pub name: String,
     pub sym: u32,
@@ -264,7 +267,7 @@ pub struct MethodRec {
     pub via: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Graph {
     /// Sorted by (iface, ty).
     pub impls: Vec<ImplRec>,
