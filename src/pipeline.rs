@@ -4,6 +4,7 @@
 //! the implementation pairs and every file's resolved call sites, ready for `store`.
 //! Must not know: the on-disk index format, output formats.
 
+use crate::facts::cache::{FactsFile, OldFacts};
 use crate::facts::{self, ExtractOptions, FileFacts};
 use crate::gomod::{ModuleMap, Origin};
 use crate::resolve::check::{self, FileCalls};
@@ -37,11 +38,18 @@ pub struct Parsed {
     pub hash: u64,
     /// Why the file could not be read, if it could not.
     pub error: Option<String>,
+    /// The facts come from the previous generation's `facts.bin`.
+    pub reused: bool,
 }
 
 #[derive(Default, Debug, Clone)]
 pub struct Stats {
     pub files: u64,
+    /// Files (external ones included) whose facts were taken over from the previous
+    /// generation instead of parsed.
+    pub reused_files: u64,
+    /// Why this generation has no `facts.bin` for the next run, if it has none.
+    pub facts_cache_error: Option<String>,
     pub external_files: u64,
     pub bytes: u64,
     pub syntax_error_files: u64,
@@ -116,6 +124,7 @@ fn parse_discovery(
     disc: &Discovery,
     external: bool,
     qs: &QuerySet,
+    cache: Option<(&FactsFile, Option<&OldFacts>)>,
     progress: &AtomicU64,
 ) -> Vec<Parsed> {
     let mods = ModuleMap::from_disk(&disc.root, &disc.gomods);
@@ -126,6 +135,28 @@ fn parse_discovery(
             let dir = dir_of(&f.rel).to_string();
             let pp = mods.import_path(&dir);
             let vendor = f.in_vendor || pp.origin == Origin::Vendor;
+            let mut source = f.clone();
+            source.rel = format!("{prefix}{}", f.rel);
+            let reused = match cache {
+                Some((new, Some(old))) if !f.too_large => {
+                    new.reuse(old, &source.rel, f.size, f.mtime_ns)
+                }
+                _ => None,
+            };
+            if let Some(r) = reused {
+                progress.fetch_add(1, Ordering::Relaxed);
+                return Parsed {
+                    source,
+                    import_path: pp.path,
+                    dir: format!("{prefix}{dir}"),
+                    vendor,
+                    external,
+                    facts: r.facts,
+                    hash: r.hash,
+                    error: None,
+                    reused: true,
+                };
+            }
             let mut error = None;
             let src = if f.too_large {
                 error = Some(format!("larger than {} bytes, not parsed", f.size));
@@ -165,9 +196,11 @@ fn parse_discovery(
                     }
                 }
             }
+            // Unreadable and oversized files are not recorded: the next run tries again.
+            if let (Some((new, _)), None) = (cache, &error) {
+                new.put(&source.rel, f.size, f.mtime_ns, hash, &mut facts);
+            }
             progress.fetch_add(1, Ordering::Relaxed);
-            let mut source = f.clone();
-            source.rel = format!("{prefix}{}", f.rel);
             Parsed {
                 source,
                 import_path: pp.path,
@@ -177,6 +210,7 @@ fn parse_discovery(
                 facts,
                 hash,
                 error,
+                reused: false,
             }
         })
         .collect()
@@ -263,16 +297,106 @@ pub fn release_freed_memory() {
     }
 }
 
+/// Phase timings on stderr when `CODEWALK_TIMINGS` is set: time since the previous lap,
+/// resident memory now and the peak so far (for profiling; the benchmark measures from outside).
+pub struct Timings {
+    on: bool,
+    last: std::cell::Cell<std::time::Instant>,
+}
+
+impl Timings {
+    pub fn start() -> Timings {
+        Timings {
+            on: std::env::var_os("CODEWALK_TIMINGS").is_some(),
+            last: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    pub fn lap(&self, what: &str) {
+        if !self.on {
+            return;
+        }
+        let now = std::time::Instant::now();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        eprintln!(
+            "timing: {what}: {:.2?} (rss {} MiB, peak {} MiB, heap {} MiB)",
+            now - self.last.get(),
+            kb("VmRSS:") >> 10,
+            kb("VmHWM:") >> 10,
+            heap_in_use() >> 20
+        );
+        self.last.set(now);
+    }
+}
+
+/// Bytes the allocator has handed out and not taken back (glibc; 0 elsewhere).
+fn heap_in_use() -> usize {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        #[repr(C)]
+        struct MallInfo2 {
+            arena: usize,
+            ordblks: usize,
+            smblks: usize,
+            hblks: usize,
+            hblkhd: usize,
+            usmblks: usize,
+            fsmblks: usize,
+            uordblks: usize,
+            fordblks: usize,
+            keepcost: usize,
+        }
+        extern "C" {
+            fn mallinfo2() -> MallInfo2;
+        }
+        // SAFETY: mallinfo2 only reads the allocator's statistics.
+        let m = unsafe { mallinfo2() };
+        m.uordblks + m.hblkhd
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    0
+}
+
 /// Runs the whole pipeline.
 pub fn build(root: &Path, opts: &IndexOptions, progress: &AtomicU64) -> Result<Built> {
     let (disc, external) = discover_all(root, opts)?;
-    build_discovered(disc, external, progress)
+    build_discovered(disc, external, None, progress)
+}
+
+/// Where [`build_discovered`] writes this generation's facts, and the previous one's.
+pub struct FactsPaths {
+    pub new: PathBuf,
+    pub old: Option<PathBuf>,
+}
+
+/// Identifies this build of codewalk (version, executable size and time): facts written by
+/// another build are not reused, as its extraction may differ.
+pub fn build_stamp() -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    if let Ok(exe) = std::env::current_exe() {
+        digest_stat(&mut h, &exe);
+    }
+    h.digest()
 }
 
 /// Runs the pipeline on files already listed by [`discover_all`].
+///
+/// With `facts`, the facts of every file go to `facts.new` (function bodies wait there for
+/// call resolution instead of in memory), and files unchanged since `facts.old` was written
+/// are not parsed again. Without it, or when `facts.new` cannot be created, everything is
+/// parsed and kept in memory.
 pub fn build_discovered(
     disc: Discovery,
     external: Vec<Discovery>,
+    facts: Option<&FactsPaths>,
     progress: &AtomicU64,
 ) -> Result<Built> {
     // Deeply nested generated expressions recurse deeply: give workers room.
@@ -280,19 +404,19 @@ pub fn build_discovered(
         .stack_size(256 << 20)
         .build_global();
     let qs = QuerySet::global().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let timings = std::env::var_os("CODEWALK_TIMINGS").is_some();
-    let t0 = std::time::Instant::now();
-    let lap = |what: &str| {
-        if timings {
-            eprintln!("timing: {what}: {:.2?}", t0.elapsed());
-        }
-    };
-    lap("start");
-    let mut parsed = parse_discovery(&disc, false, qs, progress);
+    let lap = Timings::start();
+    let build = build_stamp();
+    let new = facts.and_then(|p| FactsFile::create(&p.new, build).ok());
+    let old = facts
+        .and_then(|p| p.old.as_deref())
+        .and_then(|o| OldFacts::open(o, build));
+    let cache = new.as_ref().map(|n| (n, old.as_ref()));
+    let mut parsed = parse_discovery(&disc, false, qs, cache, progress);
     for d in &external {
-        parsed.extend(parse_discovery(d, true, qs, progress));
+        parsed.extend(parse_discovery(d, true, qs, cache, progress));
     }
-    lap("parse");
+    drop(old);
+    lap.lap("parse");
     let mut stats = Stats {
         warnings: disc.warnings.clone(),
         ..Stats::default()
@@ -300,6 +424,7 @@ pub fn build_discovered(
     let mut inputs = Vec::with_capacity(parsed.len());
     let mut metas = Vec::with_capacity(parsed.len());
     for p in parsed {
+        stats.reused_files += p.reused as u64;
         if p.external {
             stats.external_files += 1;
         } else {
@@ -342,7 +467,7 @@ pub fn build_discovered(
     }
     let rels: Vec<String> = inputs.iter().map(|i| i.rel.clone()).collect();
     let model = Model::build(inputs);
-    lap("model");
+    lap.lap("model");
     // The model reorders files; carry the metadata along by path.
     let by_rel: std::collections::HashMap<&str, usize> = rels
         .iter()
@@ -356,9 +481,13 @@ pub fn build_discovered(
         .collect();
     let members = methods::all_members(&model);
     let impls = methods::implementations(&model, &members);
-    lap("implementations");
-    let calls = check::resolve_all(&model, &members, &file_meta, qs);
-    lap("calls");
+    lap.lap("implementations");
+    let calls = check::resolve_all(&model, &members, &file_meta, qs, new.as_ref());
+    stats.facts_cache_error = match &new {
+        Some(n) => n.finish().err().map(|e| e.to_string()),
+        None => facts.map(|p| format!("cannot create {}", p.new.display())),
+    };
+    lap.lap("calls");
     Ok(Built {
         root: disc.root.clone(),
         model,

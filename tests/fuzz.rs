@@ -287,6 +287,7 @@ fn run_batch(
             &members,
             fid as u32,
             &facts,
+            &[],
             &item_syms[fid],
             &mut ov,
             &mut cache,

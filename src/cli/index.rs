@@ -46,6 +46,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<()> {
     // commits nothing (no Go files, disk full, ...), the directory is removed again.
     let created = !index_dir.exists();
     let lock = store::lock(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
+    store::sweep(&index_dir);
     let result = build_and_write(ctx, a, t0, &canon, &index_dir);
     if result.is_err() && created && !index_dir.join("CURRENT").exists() {
         drop(lock);
@@ -87,7 +88,7 @@ fn build_and_write(
             bar.finish_and_clear();
         })
     });
-    let t_walk = std::time::Instant::now();
+    let lap = pipeline::Timings::start();
     let discovered = pipeline::discover_all(&canon, &opts);
     let built = match discovered {
         Ok((disc, external)) => {
@@ -101,10 +102,25 @@ fn build_and_write(
                     return report_fresh(ctx, &m, &index_dir, t0);
                 }
             }
-            if std::env::var_os("CODEWALK_TIMINGS").is_some() {
-                eprintln!("timing: walk: {:.2?}", t_walk.elapsed());
+            lap.lap("walk");
+            // The new generation is begun now: its facts.bin is written while parsing.
+            match store::begin(&index_dir) {
+                Ok(pending) => {
+                    let facts = pipeline::FactsPaths {
+                        new: pending.dir.join(crate::facts::cache::FILE_NAME),
+                        old: store::current_gen(&index_dir)
+                            .map(|g| g.join(crate::facts::cache::FILE_NAME)),
+                    };
+                    match pipeline::build_discovered(disc, external, Some(&facts), &progress) {
+                        Ok(b) => Ok((b, digest, pending)),
+                        Err(e) => {
+                            pending.abandon();
+                            Err(e)
+                        }
+                    }
+                }
+                Err(e) => Err(e),
             }
-            pipeline::build_discovered(disc, external, &progress).map(|b| (b, digest))
         }
         Err(e) => Err(e),
     };
@@ -112,8 +128,9 @@ fn build_and_write(
     if let Some(t) = ticker {
         let _ = t.join();
     }
-    let (built, digest) = built.map_err(|e| exit(1, format!("{e:#}")))?;
+    let (built, digest, pending) = built.map_err(|e| exit(1, format!("{e:#}")))?;
     if built.stats.files == 0 {
+        pending.abandon();
         return Err(exit(
             1,
             format!("no Go files found under {}", canon.display()),
@@ -121,41 +138,52 @@ fn build_and_write(
     }
     let stats = built.stats.clone();
     let unresolved_imports = built.model.unresolved_imports as u64;
+    lap.lap("build");
     let (symbols, graph) = crate::graph::to_store(built);
     pipeline::release_freed_memory();
+    lap.lap("to_store");
     let unresolved_calls = graph.unresolved.len() as u64;
-    let manifest = store::Manifest {
-        format_version: store::FORMAT_VERSION,
-        codewalk_version: env!("CARGO_PKG_VERSION").to_string(),
-        root: canon.display().to_string(),
-        created_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        files: stats.files,
-        external_files: stats.external_files,
-        packages: symbols.pkgs.len() as u64,
-        symbols: symbols.syms.len() as u64,
-        edges: graph.edges.len() as u64,
-        implementations: graph.impls.len() as u64,
-        syntax_error_files: stats.syntax_error_files,
-        unreadable_files: stats.unreadable_files,
-        too_large_files: stats.too_large_files,
-        unresolved_calls,
-        unresolved_imports,
-        source_bytes: stats.bytes,
-        index_seconds: t0.elapsed().as_secs_f64(),
-        warnings: stats.warnings,
-        inputs_digest: digest.all,
-        layout_digest: digest.layout,
-    };
-    let pending = store::begin(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
+    let manifest =
+        store::Manifest {
+            format_version: store::FORMAT_VERSION,
+            codewalk_version: env!("CARGO_PKG_VERSION").to_string(),
+            root: canon.display().to_string(),
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            files: stats.files,
+            external_files: stats.external_files,
+            packages: symbols.pkgs.len() as u64,
+            symbols: symbols.syms.len() as u64,
+            edges: graph.edges.len() as u64,
+            implementations: graph.impls.len() as u64,
+            syntax_error_files: stats.syntax_error_files,
+            unreadable_files: stats.unreadable_files,
+            too_large_files: stats.too_large_files,
+            unresolved_calls,
+            unresolved_imports,
+            source_bytes: stats.bytes,
+            index_seconds: t0.elapsed().as_secs_f64(),
+            warnings: stats
+                .warnings
+                .into_iter()
+                .chain(stats.facts_cache_error.map(|e| {
+                    format!("facts.bin not written ({e}): the next run parses every file")
+                }))
+                .collect(),
+            reused_files: stats.reused_files,
+            inputs_digest: digest.all,
+            layout_digest: digest.layout,
+        };
     // The graph is written, then dropped: the search index needs the symbols only.
     let written = pending.write(&manifest, &symbols, &graph).and_then(|_| {
         drop(graph);
         pipeline::release_freed_memory();
+        lap.lap("write index.bin");
         crate::search::build_index(&pending.dir, &symbols)
     });
+    lap.lap("search index");
     match written {
         Ok(()) => pending.commit().map_err(|e| exit(1, format!("{e:#}")))?,
         Err(e) => {
@@ -183,6 +211,14 @@ fn build_and_write(
         t0.elapsed().as_secs_f64(),
         index_dir.display()
     );
+    let msg = if manifest.reused_files > 0 {
+        format!(
+            "{msg} ({} unchanged files not parsed again)",
+            manifest.reused_files
+        )
+    } else {
+        msg
+    };
     if ctx.json {
         println!("{}", serde_json::to_string(&manifest)?);
     } else {

@@ -6,6 +6,7 @@
 //! Unknown or ERROR nodes lower to `Unknown` / `Other`, never to a panic.
 
 use super::*;
+use crate::syntax::FIELDS as F;
 use tree_sitter::Node;
 
 pub struct Lower<'a> {
@@ -32,6 +33,26 @@ pub fn node_pos(n: Node) -> Pos {
     pos(n)
 }
 
+/// A node's children, inline up to 8.
+pub type Kids<'t> = smallvec::SmallVec<[Node<'t>; 8]>;
+
+/// Children of `n` under `field` (the names of `a, b int`).
+pub fn field_children(n: Node, field: u16) -> Kids {
+    let mut c = n.walk();
+    let mut out = Kids::new();
+    if c.goto_first_child() {
+        loop {
+            if c.field_id().map(|f| f.get()) == Some(field) {
+                out.push(c.node());
+            }
+            if !c.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    out
+}
+
 impl<'a> Lower<'a> {
     pub fn text(&self, n: Node) -> &'a str {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
@@ -55,11 +76,23 @@ impl<'a> Lower<'a> {
         self.depth.set(self.depth.get().saturating_sub(1));
     }
 
-    fn named_children<'t>(&self, n: Node<'t>) -> Vec<Node<'t>> {
+    /// Named children but comments. Inline storage: most nodes have a few children, and this
+    /// runs for most nodes of every file.
+    fn named_children<'t>(&self, n: Node<'t>) -> Kids<'t> {
         let mut c = n.walk();
-        n.named_children(&mut c)
-            .filter(|c| c.kind() != "comment")
-            .collect()
+        let mut out = Kids::new();
+        if c.goto_first_child() {
+            loop {
+                let k = c.node();
+                if k.is_named() && k.kind_id() != F.comment {
+                    out.push(k);
+                }
+                if !c.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        out
     }
 
     // ---- types -------------------------------------------------------------------------
@@ -77,8 +110,8 @@ impl<'a> Lower<'a> {
         match n.kind() {
             "type_identifier" | "identifier" => TypeExpr::Name(self.text(n).to_string()),
             "qualified_type" => {
-                let pkg = n.child_by_field_name("package").map(|p| self.text(p));
-                let name = n.child_by_field_name("name").map(|p| self.text(p));
+                let pkg = n.child_by_field_id(F.package).map(|p| self.text(p));
+                let name = n.child_by_field_id(F.name).map(|p| self.text(p));
                 match (pkg, name) {
                     (Some(p), Some(m)) => TypeExpr::Qualified(p.to_string(), m.to_string()),
                     _ => TypeExpr::Unknown,
@@ -86,31 +119,31 @@ impl<'a> Lower<'a> {
             }
             "generic_type" => {
                 let base = n
-                    .child_by_field_name("type")
+                    .child_by_field_id(F.ty)
                     .map(|t| self.type_expr(t))
                     .unwrap_or(TypeExpr::Unknown);
                 let args = n
-                    .child_by_field_name("type_arguments")
+                    .child_by_field_id(F.type_arguments)
                     .map(|a| self.type_args(a))
                     .unwrap_or_default();
                 TypeExpr::Generic(Box::new(base), args)
             }
             "pointer_type" => TypeExpr::Pointer(Box::new(self.first_type(n))),
             "parenthesized_type" | "type_elem" | "type_constraint" => self.first_type(n),
-            "slice_type" => TypeExpr::Slice(Box::new(self.field_type(n, "element"))),
+            "slice_type" => TypeExpr::Slice(Box::new(self.field_type(n, F.element))),
             "array_type" => {
                 let len = n
-                    .child_by_field_name("length")
+                    .child_by_field_id(F.length)
                     .map(|l| self.text(l).to_string())
                     .unwrap_or_default();
-                TypeExpr::Array(len, Box::new(self.field_type(n, "element")))
+                TypeExpr::Array(len, Box::new(self.field_type(n, F.element)))
             }
             "implicit_length_array_type" => {
-                TypeExpr::Array("...".into(), Box::new(self.field_type(n, "element")))
+                TypeExpr::Array("...".into(), Box::new(self.field_type(n, F.element)))
             }
             "map_type" => TypeExpr::Map(
-                Box::new(self.field_type(n, "key")),
-                Box::new(self.field_type(n, "value")),
+                Box::new(self.field_type(n, F.key)),
+                Box::new(self.field_type(n, F.value)),
             ),
             "channel_type" => {
                 let txt = self.text(n);
@@ -124,15 +157,15 @@ impl<'a> Lower<'a> {
                 } else {
                     ChanDir::Both
                 };
-                TypeExpr::Chan(dir, Box::new(self.field_type(n, "value")))
+                TypeExpr::Chan(dir, Box::new(self.field_type(n, F.value)))
             }
             "function_type" => TypeExpr::Func(Box::new(self.func_type(n))),
             "struct_type" => TypeExpr::Struct(self.struct_fields(n)),
             "interface_type" => TypeExpr::Interface(self.iface_elems(n)),
             // Types that reach expression lowering as expressions (`(*T)(x)`, `pkg.T{}`).
             "selector_expression" => {
-                let operand = n.child_by_field_name("operand");
-                let field = n.child_by_field_name("field");
+                let operand = n.child_by_field_id(F.operand);
+                let field = n.child_by_field_id(F.field);
                 match (operand, field) {
                     (Some(o), Some(f)) if o.kind() == "identifier" => {
                         TypeExpr::Qualified(self.text(o).to_string(), self.text(f).to_string())
@@ -141,18 +174,18 @@ impl<'a> Lower<'a> {
                 }
             }
             "unary_expression" if self.op(n) == "*" => TypeExpr::Pointer(Box::new(
-                n.child_by_field_name("operand")
+                n.child_by_field_id(F.operand)
                     .map(|o| self.type_expr(o))
                     .unwrap_or(TypeExpr::Unknown),
             )),
             "parenthesized_expression" => self.first_type(n),
             "index_expression" => {
                 let base = n
-                    .child_by_field_name("operand")
+                    .child_by_field_id(F.operand)
                     .map(|o| self.type_expr(o))
                     .unwrap_or(TypeExpr::Unknown);
                 let arg = n
-                    .child_by_field_name("index")
+                    .child_by_field_id(F.index)
                     .map(|o| self.type_expr(o))
                     .unwrap_or(TypeExpr::Unknown);
                 TypeExpr::Generic(Box::new(base), vec![arg])
@@ -184,18 +217,18 @@ impl<'a> Lower<'a> {
             .unwrap_or(TypeExpr::Unknown)
     }
 
-    fn field_type(&self, n: Node, field: &str) -> TypeExpr {
-        n.child_by_field_name(field)
+    fn field_type(&self, n: Node, field: u16) -> TypeExpr {
+        n.child_by_field_id(field)
             .map(|t| self.type_expr(t))
             .unwrap_or(TypeExpr::Unknown)
     }
 
     pub fn func_type(&self, n: Node) -> FuncType {
         let mut f = FuncType::default();
-        if let Some(p) = n.child_by_field_name("parameters") {
+        if let Some(p) = n.child_by_field_id(F.parameters) {
             f.params = self.params(p, &mut f.variadic);
         }
-        if let Some(r) = n.child_by_field_name("result") {
+        if let Some(r) = n.child_by_field_id(F.result) {
             if r.kind() == "parameter_list" {
                 let mut v = false;
                 f.results = self.params(r, &mut v);
@@ -216,13 +249,12 @@ impl<'a> Lower<'a> {
             if p.kind() != "parameter_declaration" && !is_variadic {
                 continue;
             }
-            let mut ty = self.field_type(p, "type");
+            let mut ty = self.field_type(p, F.ty);
             if is_variadic {
                 *variadic = true;
                 ty = TypeExpr::Slice(Box::new(ty));
             }
-            let mut c = p.walk();
-            let names: Vec<_> = p.children_by_field_name("name", &mut c).collect();
+            let names = field_children(p, F.name);
             if names.is_empty() {
                 out.push(Param { name: None, ty });
             } else {
@@ -244,9 +276,8 @@ impl<'a> Lower<'a> {
             if d.kind() != "type_parameter_declaration" {
                 continue;
             }
-            let constraint = self.field_type(d, "type");
-            let mut c = d.walk();
-            for nm in d.children_by_field_name("name", &mut c) {
+            let constraint = self.field_type(d, F.ty);
+            for nm in field_children(d, F.name) {
                 out.push(TypeParam {
                     name: self.text(nm).to_string(),
                     constraint: constraint.clone(),
@@ -269,14 +300,13 @@ impl<'a> Lower<'a> {
             if fd.kind() != "field_declaration" {
                 continue;
             }
-            let mut ty = self.field_type(fd, "type");
+            let mut ty = self.field_type(fd, F.ty);
             let line = pos(fd).line;
             let tag = fd
-                .child_by_field_name("tag")
+                .child_by_field_id(F.tag)
                 .map(|t| self.text(t).to_string())
                 .unwrap_or_default();
-            let mut c = fd.walk();
-            let names: Vec<_> = fd.children_by_field_name("name", &mut c).collect();
+            let names = field_children(fd, F.name);
             if names.is_empty() {
                 // Embedded field; `*T` has an anonymous `*` token before the type.
                 let mut c2 = fd.walk();
@@ -310,7 +340,7 @@ impl<'a> Lower<'a> {
             match e.kind() {
                 "method_elem" => {
                     let name = e
-                        .child_by_field_name("name")
+                        .child_by_field_id(F.name)
                         .map(|x| self.text(x).to_string())
                         .unwrap_or_default();
                     out.push(IfaceElem::Method {
@@ -336,7 +366,7 @@ impl<'a> Lower<'a> {
     // ---- expressions -------------------------------------------------------------------
 
     fn op(&self, n: Node) -> &'a str {
-        n.child_by_field_name("operator")
+        n.child_by_field_id(F.operator)
             .map(|o| self.text(o))
             .unwrap_or("")
     }
@@ -383,25 +413,25 @@ impl<'a> Lower<'a> {
                 .map(|c| self.expr(*c))
                 .unwrap_or(Expr::Other),
             "selector_expression" => {
-                let field = n.child_by_field_name("field");
+                let field = n.child_by_field_id(F.field);
                 Expr::Selector(
-                    self.boxed(n.child_by_field_name("operand")),
+                    self.boxed(n.child_by_field_id(F.operand)),
                     field.map(|f| self.text(f).to_string()).unwrap_or_default(),
                     field.map(pos).unwrap_or_else(|| pos(n)),
                 )
             }
             "call_expression" => {
                 let fun = n
-                    .child_by_field_name("function")
+                    .child_by_field_id(F.function)
                     .map(|f| self.expr(f))
                     .unwrap_or(Expr::Other);
                 let type_args = n
-                    .child_by_field_name("type_arguments")
+                    .child_by_field_id(F.type_arguments)
                     .map(|a| self.type_args(a))
                     .unwrap_or_default();
                 let mut args = Vec::new();
                 let mut ellipsis = false;
-                if let Some(a) = n.child_by_field_name("arguments") {
+                if let Some(a) = n.child_by_field_id(F.arguments) {
                     for c in self.named_children(a) {
                         if c.kind() == "variadic_argument" {
                             ellipsis = true;
@@ -422,15 +452,15 @@ impl<'a> Lower<'a> {
                     type_args,
                     ellipsis,
                     pos: n
-                        .child_by_field_name("arguments")
+                        .child_by_field_id(F.arguments)
                         .map(pos)
                         .unwrap_or_else(|| pos(n)),
                 }))
             }
             "composite_literal" => {
-                let ty = n.child_by_field_name("type").map(|t| self.type_expr(t));
+                let ty = n.child_by_field_id(F.ty).map(|t| self.type_expr(t));
                 let elems = n
-                    .child_by_field_name("body")
+                    .child_by_field_id(F.body)
                     .map(|b| self.literal_value(b))
                     .unwrap_or_default();
                 Expr::Composite(Box::new(Composite {
@@ -446,7 +476,7 @@ impl<'a> Lower<'a> {
             })),
             "func_literal" => {
                 let body = if self.bodies {
-                    n.child_by_field_name("body")
+                    n.child_by_field_id(F.body)
                         .map(|b| self.block(b))
                         .unwrap_or_default()
                 } else {
@@ -462,7 +492,7 @@ impl<'a> Lower<'a> {
                     "!" => UnOp::Not,
                     _ => UnOp::Other,
                 };
-                Expr::Unary(op, self.boxed(n.child_by_field_name("operand")))
+                Expr::Unary(op, self.boxed(n.child_by_field_id(F.operand)))
             }
             "binary_expression" => {
                 let op = match self.op(n) {
@@ -472,16 +502,16 @@ impl<'a> Lower<'a> {
                 };
                 Expr::Binary(
                     op,
-                    self.boxed(n.child_by_field_name("left")),
-                    self.boxed(n.child_by_field_name("right")),
+                    self.boxed(n.child_by_field_id(F.left)),
+                    self.boxed(n.child_by_field_id(F.right)),
                 )
             }
             "index_expression" => {
                 let idx = n
-                    .child_by_field_name("index")
+                    .child_by_field_id(F.index)
                     .map(|i| vec![self.expr(i)])
                     .unwrap_or_default();
-                Expr::Index(self.boxed(n.child_by_field_name("operand")), idx)
+                Expr::Index(self.boxed(n.child_by_field_id(F.operand)), idx)
             }
             "type_instantiation_expression" => {
                 let kids = self.named_children(n);
@@ -494,16 +524,16 @@ impl<'a> Lower<'a> {
                 Expr::Index(Box::new(base), args)
             }
             "slice_expression" => Expr::Slice(
-                self.boxed(n.child_by_field_name("operand")),
-                ["start", "end", "capacity"]
-                    .iter()
-                    .filter_map(|f| n.child_by_field_name(f))
+                self.boxed(n.child_by_field_id(F.operand)),
+                [F.start, F.end, F.capacity]
+                    .into_iter()
+                    .filter_map(|f| n.child_by_field_id(f))
                     .map(|x| self.expr(x))
                     .collect(),
             ),
             "type_assertion_expression" => {
-                let ty = n.child_by_field_name("type").map(|t| self.type_expr(t));
-                Expr::TypeAssert(self.boxed(n.child_by_field_name("operand")), ty)
+                let ty = n.child_by_field_id(F.ty).map(|t| self.type_expr(t));
+                Expr::TypeAssert(self.boxed(n.child_by_field_id(F.operand)), ty)
             }
             "type_conversion_expression" => {
                 let mut c = n.walk();
@@ -513,8 +543,8 @@ impl<'a> Lower<'a> {
                     .map(pos)
                     .unwrap_or_else(|| pos(n));
                 Expr::Conversion(
-                    self.field_type(n, "type"),
-                    self.boxed(n.child_by_field_name("operand")),
+                    self.field_type(n, F.ty),
+                    self.boxed(n.child_by_field_id(F.operand)),
                     paren,
                 )
             }
@@ -540,9 +570,9 @@ impl<'a> Lower<'a> {
         for e in self.named_children(n) {
             match e.kind() {
                 "keyed_element" => {
-                    let key = e.child_by_field_name("key").map(|k| self.literal_elem(k));
+                    let key = e.child_by_field_id(F.key).map(|k| self.literal_elem(k));
                     let value = e
-                        .child_by_field_name("value")
+                        .child_by_field_id(F.value)
                         .map(|v| self.literal_elem(v))
                         .unwrap_or(Expr::Other);
                     // A field name as key only matters when a func value flows into it.
@@ -632,16 +662,15 @@ impl<'a> Lower<'a> {
     }
 
     pub fn var_spec(&self, n: Node) -> VarSpec {
-        let mut c = n.walk();
-        let names = n
-            .children_by_field_name("name", &mut c)
+        let names = field_children(n, F.name)
+            .into_iter()
             .filter(|x| x.kind() == "identifier")
             .map(|x| (self.text(x).to_string(), pos(x)))
             .collect();
         VarSpec {
             names,
-            ty: n.child_by_field_name("type").map(|t| self.type_expr(t)),
-            values: self.expr_list(n.child_by_field_name("value")),
+            ty: n.child_by_field_id(F.ty).map(|t| self.type_expr(t)),
+            values: self.expr_list(n.child_by_field_id(F.value)),
         }
     }
 
@@ -675,12 +704,12 @@ impl<'a> Lower<'a> {
                     .unwrap_or(Expr::Other),
             ),
             "short_var_declaration" => Stmt::Define(
-                self.names_of(n.child_by_field_name("left")),
-                self.expr_list(n.child_by_field_name("right")),
+                self.names_of(n.child_by_field_id(F.left)),
+                self.expr_list(n.child_by_field_id(F.right)),
             ),
             "assignment_statement" => Stmt::Assign(
-                self.expr_list(n.child_by_field_name("left")),
-                self.expr_list(n.child_by_field_name("right")),
+                self.expr_list(n.child_by_field_id(F.left)),
+                self.expr_list(n.child_by_field_id(F.right)),
             ),
             "var_declaration" | "const_declaration" => {
                 let mut specs = Vec::new();
@@ -710,10 +739,10 @@ impl<'a> Lower<'a> {
                     if s.kind() == "type_spec" || s.kind() == "type_alias" {
                         return Stmt::TypeDecl {
                             name: s
-                                .child_by_field_name("name")
+                                .child_by_field_id(F.name)
                                 .map(|x| self.text(x).to_string())
                                 .unwrap_or_default(),
-                            ty: self.field_type(s, "type"),
+                            ty: self.field_type(s, F.ty),
                             alias: s.kind() == "type_alias",
                         };
                     }
@@ -740,45 +769,45 @@ impl<'a> Lower<'a> {
             ),
             "block" => Stmt::Block(self.block(n)),
             "if_statement" => Stmt::If {
-                init: self.opt_stmt(n.child_by_field_name("initializer")),
+                init: self.opt_stmt(n.child_by_field_id(F.initializer)),
                 cond: n
-                    .child_by_field_name("condition")
+                    .child_by_field_id(F.condition)
                     .map(|c| self.expr(c))
                     .unwrap_or(Expr::Other),
                 then: n
-                    .child_by_field_name("consequence")
+                    .child_by_field_id(F.consequence)
                     .map(|b| self.block(b))
                     .unwrap_or_default(),
-                els: self.opt_stmt(n.child_by_field_name("alternative")),
+                els: self.opt_stmt(n.child_by_field_id(F.alternative)),
             },
             "for_statement" => {
                 let body = n
-                    .child_by_field_name("body")
+                    .child_by_field_id(F.body)
                     .map(|b| self.block(b))
                     .unwrap_or_default();
                 let head = self
                     .named_children(n)
                     .into_iter()
-                    .find(|c| Some(*c) != n.child_by_field_name("body"));
+                    .find(|c| Some(*c) != n.child_by_field_id(F.body));
                 match head {
                     Some(h) if h.kind() == "range_clause" => {
-                        let left = self.expr_list(h.child_by_field_name("left"));
+                        let left = self.expr_list(h.child_by_field_id(F.left));
                         let mut it = left.into_iter();
                         Stmt::Range {
                             key: it.next(),
                             value: it.next(),
                             define: self.has_token(h, ":="),
                             expr: h
-                                .child_by_field_name("right")
+                                .child_by_field_id(F.right)
                                 .map(|r| self.expr(r))
                                 .unwrap_or(Expr::Other),
                             body,
                         }
                     }
                     Some(h) if h.kind() == "for_clause" => Stmt::For {
-                        init: self.opt_stmt(h.child_by_field_name("initializer")),
-                        cond: h.child_by_field_name("condition").map(|c| self.expr(c)),
-                        post: self.opt_stmt(h.child_by_field_name("update")),
+                        init: self.opt_stmt(h.child_by_field_id(F.initializer)),
+                        cond: h.child_by_field_id(F.condition).map(|c| self.expr(c)),
+                        post: self.opt_stmt(h.child_by_field_id(F.update)),
                         body,
                     },
                     Some(h) => Stmt::For {
@@ -800,7 +829,7 @@ impl<'a> Lower<'a> {
                 for c in self.named_children(n) {
                     match c.kind() {
                         "expression_case" => cases.push((
-                            self.expr_list(c.child_by_field_name("value")),
+                            self.expr_list(c.child_by_field_id(F.value)),
                             self.case_body(c),
                         )),
                         "default_case" => cases.push((Vec::new(), self.case_body(c))),
@@ -808,14 +837,14 @@ impl<'a> Lower<'a> {
                     }
                 }
                 Stmt::Switch {
-                    init: self.opt_stmt(n.child_by_field_name("initializer")),
-                    tag: n.child_by_field_name("value").map(|v| self.expr(v)),
+                    init: self.opt_stmt(n.child_by_field_id(F.initializer)),
+                    tag: n.child_by_field_id(F.value).map(|v| self.expr(v)),
                     cases,
                 }
             }
             "type_switch_statement" => {
                 let bind = self
-                    .names_of(n.child_by_field_name("alias"))
+                    .names_of(n.child_by_field_id(F.alias))
                     .into_iter()
                     .next()
                     .map(|(n, _)| n);
@@ -823,9 +852,8 @@ impl<'a> Lower<'a> {
                 for c in self.named_children(n) {
                     match c.kind() {
                         "type_case" => {
-                            let mut cur = c.walk();
-                            let types = c
-                                .children_by_field_name("type", &mut cur)
+                            let types = field_children(c, F.ty)
+                                .into_iter()
                                 .filter(|t| t.is_named())
                                 .map(|t| match self.type_expr(t) {
                                     TypeExpr::Name(n) if n == "nil" => None,
@@ -845,10 +873,10 @@ impl<'a> Lower<'a> {
                     }
                 }
                 Stmt::TypeSwitch {
-                    init: self.opt_stmt(n.child_by_field_name("initializer")),
+                    init: self.opt_stmt(n.child_by_field_id(F.initializer)),
                     bind,
                     expr: n
-                        .child_by_field_name("value")
+                        .child_by_field_id(F.value)
                         .map(|v| self.expr(v))
                         .unwrap_or(Expr::Other),
                     cases,
@@ -859,7 +887,7 @@ impl<'a> Lower<'a> {
                 for c in self.named_children(n) {
                     match c.kind() {
                         "communication_case" => cases.push((
-                            self.opt_stmt(c.child_by_field_name("communication")),
+                            self.opt_stmt(c.child_by_field_id(F.communication)),
                             self.case_body(c),
                         )),
                         "default_case" => cases.push((None, self.case_body(c))),
@@ -870,10 +898,10 @@ impl<'a> Lower<'a> {
             }
             "receive_statement" => {
                 let right = n
-                    .child_by_field_name("right")
+                    .child_by_field_id(F.right)
                     .map(|r| self.expr(r))
                     .unwrap_or(Expr::Other);
-                match n.child_by_field_name("left") {
+                match n.child_by_field_id(F.left) {
                     None => Stmt::Expr(right),
                     Some(l) if self.has_token(n, ":=") => {
                         Stmt::Define(self.names_of(Some(l)), vec![right])
@@ -882,10 +910,10 @@ impl<'a> Lower<'a> {
                 }
             }
             "send_statement" => Stmt::Send(
-                n.child_by_field_name("channel")
+                n.child_by_field_id(F.channel)
                     .map(|c| self.expr(c))
                     .unwrap_or(Expr::Other),
-                n.child_by_field_name("value")
+                n.child_by_field_id(F.value)
                     .map(|c| self.expr(c))
                     .unwrap_or(Expr::Other),
             ),

@@ -7,6 +7,7 @@
 //! of syntax-error nodes.
 
 pub mod build;
+pub mod cache;
 mod extract;
 mod lower;
 
@@ -23,7 +24,7 @@ pub struct Pos {
     pub col: u32,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     /// The package clause name; empty when the file has none (counted as a syntax error).
     pub package: String,
@@ -38,9 +39,13 @@ pub struct FileFacts {
     pub lines: u32,
     /// Function bodies were lowered (`ExtractOptions::bodies`).
     pub has_bodies: bool,
+    /// Where [`cache::FactsFile`] keeps this file's bodies: offset and length in the
+    /// generation's `facts.bin` (set when the facts are stored there, never encoded).
+    #[serde(skip)]
+    pub spilled: Option<(u64, u32)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Import {
     /// `None`: no alias; `Some(".")`, `Some("_")` or an alias.
     pub alias: Option<String>,
@@ -48,7 +53,7 @@ pub struct Import {
     pub pos: Pos,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ItemKind {
     Func,
     Method,
@@ -58,7 +63,7 @@ pub enum ItemKind {
     Const,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Item {
     pub kind: ItemKind,
     pub name: String,
@@ -98,9 +103,22 @@ pub type Body = Encoded<Block>;
 /// They are most of a file's facts and are needed once, by `resolve::check`, after every
 /// file has been parsed: as trees of `Stmt`/`Expr` values they take ~10× the source text,
 /// encoded (bincode, varints) a small fraction of it. `decode` rebuilds the tree.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
 pub struct Encoded<T> {
-    bytes: Box<[u8]>,
+    bytes: Bytes,
+    #[serde(skip)]
     of: std::marker::PhantomData<T>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Bytes {
+    Inline(Box<[u8]>),
+    /// Moved to `facts.bin` ([`cache::FactsFile`]): a range of the file's bodies blob.
+    Spilled {
+        off: u32,
+        len: u32,
+    },
 }
 
 fn codec() -> impl bincode::Options {
@@ -111,27 +129,36 @@ fn codec() -> impl bincode::Options {
 impl<T: Serialize + serde::de::DeserializeOwned + Default> Encoded<T> {
     pub fn encode(value: &T) -> Encoded<T> {
         Encoded {
-            bytes: codec().serialize(value).unwrap_or_default().into(),
+            bytes: Bytes::Inline(codec().serialize(value).unwrap_or_default().into()),
             of: std::marker::PhantomData,
         }
     }
 
-    /// The lowered value. An encoding that does not decode (never written by `encode`)
-    /// yields the default (an empty body, `Expr::Other`).
-    pub fn decode(&self) -> T {
-        codec().deserialize(&self.bytes).unwrap_or_default()
-    }
-
-    /// Encoded size in bytes.
-    pub fn encoded_len(&self) -> usize {
-        self.bytes.len()
+    /// The lowered value; `spilled` is the file's bodies blob read back from `facts.bin`
+    /// ([`cache::FactsFile::bodies`]), empty when nothing was moved there. An encoding that does not decode (never
+    /// written by `encode`, or a blob that could not be read back) yields the default (an
+    /// empty body, `Expr::Other`).
+    pub fn decode(&self, spilled: &[u8]) -> T {
+        let bytes = match &self.bytes {
+            Bytes::Inline(b) => &b[..],
+            Bytes::Spilled { off, len } => spilled
+                .get(*off as usize..*off as usize + *len as usize)
+                .unwrap_or(&[]),
+        };
+        codec().deserialize(bytes).unwrap_or_default()
     }
 }
 
 impl<T> Clone for Encoded<T> {
     fn clone(&self) -> Self {
         Encoded {
-            bytes: self.bytes.clone(),
+            bytes: match &self.bytes {
+                Bytes::Inline(b) => Bytes::Inline(b.clone()),
+                Bytes::Spilled { off, len } => Bytes::Spilled {
+                    off: *off,
+                    len: *len,
+                },
+            },
             of: std::marker::PhantomData,
         }
     }
@@ -141,17 +168,20 @@ impl<T: Serialize + serde::de::DeserializeOwned + Default + std::fmt::Debug> std
     for Encoded<T>
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.decode().fmt(f)
+        match &self.bytes {
+            Bytes::Inline(_) => self.decode(&[]).fmt(f),
+            Bytes::Spilled { off, len } => write!(f, "<spilled {off}+{len}>"),
+        }
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TypeParam {
     pub name: String,
     pub constraint: TypeExpr,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Receiver {
     pub name: Option<String>,
     pub pointer: bool,

@@ -14,6 +14,7 @@ use crate::resolve::methods::{self, Impl, MemberKind, Members};
 use crate::resolve::model::{Model, SymKind, NONE};
 use crate::resolve::types::Ty;
 use crate::store::{self, Edge, FileRec, ImplRec, Kind, MethodRec, PkgRec, SymRec, Via};
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -47,8 +48,8 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     let syms = &symbols.syms;
     symbols
         .by_qname
-        .sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
-    symbols.by_name.sort_by(|&a, &b| {
+        .par_sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
+    symbols.by_name.par_sort_by(|&a, &b| {
         let (x, y) = (&syms[a as usize], &syms[b as usize]);
         (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
     });
@@ -135,6 +136,10 @@ fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::
         .map(|f| std::mem::take(&mut f.input.facts.items))
         .collect();
     let m = &*m;
+    let mut qnames: Vec<String> = (0..m.syms.len() as u32)
+        .into_par_iter()
+        .map(|i| m.qualified_name(i))
+        .collect();
     let mut syms = Vec::with_capacity(m.syms.len());
     for (i, s) in m.syms.iter().enumerate() {
         let item = if s.file == NONE || s.item == NONE {
@@ -175,7 +180,7 @@ fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::
             (None, _) => (0, 0, 0, 0, String::new(), String::new()),
         };
         syms.push(SymRec {
-            qname: m.qualified_name(i as u32),
+            qname: std::mem::take(&mut qnames[i]),
             name: s.name.clone(),
             kind,
             pkg: s.pkg,
@@ -420,7 +425,7 @@ fn graph_records(
         }
     }
     // By caller, then call site (the order `index.bin` stores), then the rest for dedup.
-    edges.sort_unstable_by_key(|e| (e.caller, e.line, e.col, e.callee, e.file, e.via, e.flags));
+    edges.par_sort_unstable_by_key(|e| (e.caller, e.line, e.col, e.callee, e.file, e.via, e.flags));
     edges.dedup();
     store::Graph {
         impls: impl_recs,

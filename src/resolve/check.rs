@@ -103,6 +103,7 @@ pub fn resolve_all(
     all: &[Arc<Members>],
     meta: &[FileMeta],
     qs: &QuerySet,
+    spill: Option<&facts::cache::FactsFile>,
 ) -> Vec<FileCalls> {
     let item_syms = item_symbols(m);
     let mut out: Vec<FileCalls> = (0..m.files.len() as FileId)
@@ -113,11 +114,25 @@ pub fn resolve_all(
             |(parser, overlay, var_cache), f| {
                 let facts = &m.files[f as usize].input.facts;
                 if facts.has_bodies {
+                    let spilled = match spill.map(|s| s.bodies(facts)) {
+                        Some(Err(_)) => {
+                            // facts.bin could not be read back: the file's calls are
+                            // not resolved (as for an unreadable file), never guessed.
+                            return FileCalls {
+                                file: f,
+                                skipped: true,
+                                ..FileCalls::default()
+                            };
+                        }
+                        Some(Ok(blob)) => blob,
+                        None => Vec::new(),
+                    };
                     return check_file(
                         m,
                         all,
                         f,
                         facts,
+                        &spilled,
                         &item_syms[f as usize],
                         overlay,
                         var_cache,
@@ -141,6 +156,7 @@ pub fn resolve_all(
                     all,
                     f,
                     &facts,
+                    &[],
                     &item_syms[f as usize],
                     overlay,
                     var_cache,
@@ -232,6 +248,7 @@ pub fn check_file(
     all: &[Arc<Members>],
     file: FileId,
     facts: &facts::FileFacts,
+    spilled: &[u8],
     item_syms: &[SymId],
     ov: &mut Overlay,
     var_cache: &mut HashMap<SymId, TypeId>,
@@ -292,14 +309,14 @@ pub fn check_file(
                     c.declare_params(f);
                 }
                 if let Some(body) = &item.body {
-                    c.block(&body.decode());
+                    c.block(&body.decode(spilled));
                 }
             }
             ItemKind::Var => {
                 if let Some(v) = &item.value {
                     // `var a, b = f()` is one call: check it once, with the first name.
                     if item.value_index.unwrap_or(0) == 0 {
-                        let v = v.decode();
+                        let v = v.decode(&[]);
                         c.caller = m.pkgs[pkg as usize].init;
                         c.tparams.clear();
                         c.scopes.clear();
@@ -649,7 +666,7 @@ impl<'a> Checker<'a> {
         let Some(it) = self.m.item(s) else {
             return INVALID;
         };
-        let Some(v) = it.value.as_ref().map(|v| v.decode()) else {
+        let Some(v) = it.value.as_ref().map(|v| v.decode(&[])) else {
             return INVALID;
         };
         let idx = it.value_index;

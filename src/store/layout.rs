@@ -35,6 +35,7 @@ use super::container::{name, Mapped, Name, Span, Writer};
 use super::{Edge, Graph, Kind, Symbols, Via, NONE};
 use anyhow::{bail, Result};
 use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
 use std::fs::File;
 
 /// A string in the heap; `len == NONE` is "absent" (an `Option` that is `None`).
@@ -344,10 +345,10 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
             _pad: [0; 2],
         })
         .collect();
-    edges.sort_by_key(|e| (e.caller, e.line, e.col));
+    edges.par_sort_by_key(|e| (e.caller, e.line, e.col));
     let outstart = csr(n, edges.iter().map(|e| e.caller));
     let mut inedges: Vec<u32> = (0..edges.len() as u32).collect();
-    inedges.sort_by_key(|&i| (edges[i as usize].callee, i));
+    inedges.par_sort_unstable_by_key(|&i| (edges[i as usize].callee, i));
     let instart = csr(n, edges.iter().map(|e| e.callee));
 
     let mut impls: Vec<ImplD> = g
@@ -359,9 +360,9 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
             pointer: i.pointer as u32,
         })
         .collect();
-    impls.sort_by_key(|i| (i.iface, i.ty, i.pointer));
+    impls.par_sort_by_key(|i| (i.iface, i.ty, i.pointer));
     let mut implty: Vec<u32> = (0..impls.len() as u32).collect();
-    implty.sort_by_key(|&i| (impls[i as usize].ty, impls[i as usize].iface));
+    implty.par_sort_by_key(|&i| (impls[i as usize].ty, impls[i as usize].iface));
     let mut ifext: Vec<[u32; 2]> = g.iface_extends.iter().map(|&(a, b)| [a, b]).collect();
     ifext.sort();
     ifext.dedup();

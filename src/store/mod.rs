@@ -67,6 +67,9 @@ pub struct Manifest {
     /// `pipeline::inputs_digest` of the files this generation was built from.
     #[serde(default)]
     pub inputs_digest: u64,
+    /// Files whose facts were taken over from the previous generation, not parsed again.
+    #[serde(default)]
+    pub reused_files: u64,
     /// Its `layout` part (paths, go.mod files, roots; not file sizes and times).
     #[serde(default)]
     pub layout_digest: u64,
@@ -286,6 +289,42 @@ pub fn default_index_dir(root: &Path) -> PathBuf {
     root.join(DEFAULT_DIR)
 }
 
+/// Removes every generation but `current`, and temporary files of CURRENT: what runs that
+/// were killed left, or what a new commit replaced. Only under the index lock.
+fn keep_only(index_dir: &Path, current: &str) {
+    if let Ok(rd) = fs::read_dir(index_dir) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if n.starts_with("gen-") && n != current {
+                let _ = fs::remove_dir_all(e.path());
+            }
+            if n.starts_with("CURRENT.tmp-") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Removes what killed runs left (generations never committed). Call with the lock held,
+/// before writing a new generation: these can be as large as the index itself.
+pub fn sweep(index_dir: &Path) {
+    let Ok(current) = fs::read_to_string(index_dir.join("CURRENT")) else {
+        return;
+    };
+    keep_only(index_dir, current.trim());
+}
+
+/// The directory of the generation CURRENT names, if it exists (whether or not it opens).
+pub fn current_gen(index_dir: &Path) -> Option<PathBuf> {
+    let name = fs::read_to_string(index_dir.join("CURRENT")).ok()?;
+    let name = name.trim();
+    if !name.starts_with("gen-") || name.contains('/') {
+        return None;
+    }
+    let dir = index_dir.join(name);
+    dir.is_dir().then_some(dir)
+}
+
 /// Finds an index by walking up from `start`, as git finds `.git`.
 pub fn find_index_dir(start: &Path) -> Option<PathBuf> {
     let start = start.canonicalize().ok()?;
@@ -384,18 +423,7 @@ impl Pending {
         if let Ok(d) = File::open(&self.index_dir) {
             let _ = d.sync_all();
         }
-        // Old generations: keep only the current one.
-        if let Ok(rd) = fs::read_dir(&self.index_dir) {
-            for e in rd.flatten() {
-                let n = e.file_name().to_string_lossy().to_string();
-                if n.starts_with("gen-") && n != self.name {
-                    let _ = fs::remove_dir_all(e.path());
-                }
-                if n.starts_with("CURRENT.tmp-") {
-                    let _ = fs::remove_file(e.path());
-                }
-            }
-        }
+        keep_only(&self.index_dir, &self.name);
         Ok(())
     }
 

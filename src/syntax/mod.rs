@@ -93,6 +93,71 @@ impl QuerySet {
     }
 }
 
+macro_rules! field_ids {
+    ($($f:ident = $name:literal),* $(,)?) => {
+        /// Field ids of the Go grammar, resolved once: `child_by_field_name` compares the name
+        /// with every field name of the language on each call, in the hottest loop of indexing.
+        pub struct Fields {
+            $(pub $f: u16,)*
+            /// Kind id of `comment` (comments are extras: they appear among any node's children).
+            pub comment: u16,
+        }
+
+        impl Fields {
+            fn resolve() -> Fields {
+                let lang = language();
+                Fields {
+                    $($f: lang
+                        .field_id_for_name($name)
+                        .map_or(u16::MAX, |id| id.get()),)*
+                    comment: lang.id_for_node_kind("comment", true),
+                }
+            }
+        }
+    };
+}
+
+field_ids!(
+    alias = "alias",
+    alternative = "alternative",
+    arguments = "arguments",
+    body = "body",
+    capacity = "capacity",
+    channel = "channel",
+    communication = "communication",
+    condition = "condition",
+    consequence = "consequence",
+    element = "element",
+    end = "end",
+    field = "field",
+    function = "function",
+    index = "index",
+    initializer = "initializer",
+    key = "key",
+    left = "left",
+    length = "length",
+    name = "name",
+    operand = "operand",
+    operator = "operator",
+    package = "package",
+    parameters = "parameters",
+    path = "path",
+    receiver = "receiver",
+    result = "result",
+    right = "right",
+    start = "start",
+    tag = "tag",
+    ty = "type",
+    type_arguments = "type_arguments",
+    type_parameters = "type_parameters",
+    update = "update",
+    value = "value",
+);
+
+/// The process-wide [`Fields`]. A name the grammar lacks resolves to an id no node has, so
+/// lookups by it find nothing (`tests::every_field_name_resolves` guards against typos).
+pub static FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(Fields::resolve);
+
 /// A parser for Go. Reuse one per thread: creating parsers is not free.
 pub fn new_parser() -> Parser {
     let mut p = Parser::new();
@@ -105,4 +170,53 @@ pub fn new_parser() -> Parser {
 /// timeout/cancellation; `None` is mapped to an empty parse by callers.
 pub fn parse(parser: &mut Parser, src: &[u8]) -> Option<Tree> {
     parser.parse(src, None)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_field_name_resolves() {
+        let f = &*super::FIELDS;
+        let lang = super::language();
+        let count = lang.field_count() as u16;
+        for id in [
+            f.alias,
+            f.alternative,
+            f.arguments,
+            f.body,
+            f.capacity,
+            f.channel,
+            f.communication,
+            f.condition,
+            f.consequence,
+            f.element,
+            f.end,
+            f.field,
+            f.function,
+            f.index,
+            f.initializer,
+            f.key,
+            f.left,
+            f.length,
+            f.name,
+            f.operand,
+            f.operator,
+            f.package,
+            f.parameters,
+            f.path,
+            f.receiver,
+            f.result,
+            f.right,
+            f.start,
+            f.tag,
+            f.ty,
+            f.type_arguments,
+            f.type_parameters,
+            f.update,
+            f.value,
+        ] {
+            assert!(id >= 1 && id <= count, "field id {id} out of 1..={count}");
+        }
+        assert_eq!(lang.node_kind_for_id(f.comment), Some("comment"));
+    }
 }

@@ -1,0 +1,258 @@
+//! `facts.bin`: the facts of every file of a generation, so that the next `codewalk index`
+//! parses only the files that changed, and so that function bodies wait for call resolution
+//! on disk rather than in memory.
+//!
+//! Input: [`FileFacts`] as parsing produces them, and the previous generation's file.
+//! Output: facts whose bodies live in this generation's file ([`FactsFile::bodies`] reads them
+//! back), and a file the next run reads with [`OldFacts::open`].
+//! Must not know: packages, resolution, the index format.
+//!
+//! Layout: a header (magic, format, the build that wrote it), then per file a bodies blob and
+//! the encoded facts (bincode) whose bodies point into that blob, then a table of entries
+//! (path, size, mtime, content hash, both ranges, checksum) and a trailer locating it. Facts
+//! depend on the file's bytes and codewalk's build only ("facts never look at another
+//! file"), so an entry is reused when the file's path, size and modification time match
+//! and the header names this build. A checksum per entry catches a torn write: such an
+//! entry is parsed again, never trusted.
+
+use super::{Bytes, FileFacts};
+use bincode::Options;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Mutex;
+
+const MAGIC: &[u8; 8] = b"CWFACTS\0";
+const FORMAT: u32 = 1;
+const HEADER: u64 = 24;
+pub const FILE_NAME: &str = "facts.bin";
+
+fn codec() -> impl Options {
+    bincode::DefaultOptions::new()
+}
+
+/// Where one file's facts are, and what the file was when they were taken.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub rel: String,
+    pub size: u64,
+    pub mtime_ns: i128,
+    /// xxh3 of the file's bytes.
+    pub hash: u64,
+    bodies_at: u64,
+    bodies_len: u32,
+    facts_len: u32,
+    /// xxh3 of the bodies blob and the encoded facts, which follow each other.
+    check: u64,
+}
+
+/// The `facts.bin` being written for a new generation. Workers add files concurrently
+/// (positional writes at reserved offsets). A write error (a full disk) leaves the facts in
+/// memory and the file incomplete: [`FactsFile::finish`] then reports it and the next run
+/// parses everything, but this run's index is unaffected.
+pub struct FactsFile {
+    file: File,
+    end: Mutex<u64>,
+    entries: Mutex<Vec<Entry>>,
+    failed: std::sync::atomic::AtomicBool,
+    build: u64,
+}
+
+impl FactsFile {
+    /// `build` identifies this codewalk build: a file written by another is not read.
+    pub fn create(path: &Path, build: u64) -> std::io::Result<FactsFile> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        let mut header = Vec::with_capacity(HEADER as usize);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&FORMAT.to_le_bytes());
+        header.extend_from_slice(&0u32.to_le_bytes());
+        header.extend_from_slice(&build.to_le_bytes());
+        file.write_all_at(&header, 0)?;
+        Ok(FactsFile {
+            file,
+            end: Mutex::new(HEADER),
+            entries: Mutex::new(Vec::new()),
+            failed: Default::default(),
+            build,
+        })
+    }
+
+    fn reserve(&self, len: u64) -> u64 {
+        let mut end = self.end.lock().unwrap_or_else(|e| e.into_inner());
+        let at = *end;
+        *end += len;
+        at
+    }
+
+    fn record(&self, e: Entry) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(e);
+    }
+
+    /// Moves the bodies of `facts` to the file and records the facts for the next run.
+    pub fn put(&self, rel: &str, size: u64, mtime_ns: i128, hash: u64, facts: &mut FileFacts) {
+        let mut blob = Vec::new();
+        let mut moved = Vec::new();
+        for (i, item) in facts.items.iter().enumerate() {
+            if let Some(body) = &item.body {
+                if let Bytes::Inline(b) = &body.bytes {
+                    moved.push((i, blob.len() as u32, b.len() as u32));
+                    blob.extend_from_slice(b);
+                }
+            }
+        }
+        if blob.len() > u32::MAX as usize / 2 {
+            return; // absurd; keep the bodies in memory
+        }
+        let bodies_len = blob.len() as u32;
+        // Encode the facts as they will be after the move (bodies pointing into the blob).
+        let mut spilled = Vec::with_capacity(moved.len());
+        for &(i, off, len) in &moved {
+            if let Some(body) = &mut facts.items[i].body {
+                spilled.push(std::mem::replace(
+                    &mut body.bytes,
+                    Bytes::Spilled { off, len },
+                ));
+            }
+        }
+        let encoded = codec().serialize(&*facts).unwrap_or_default();
+        blob.extend_from_slice(&encoded);
+        let at = self.reserve(blob.len() as u64);
+        if blob.len() > u32::MAX as usize || self.file.write_all_at(&blob, at).is_err() {
+            self.failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            // Put the bodies back: they could not be stored.
+            for (&(i, _, _), bytes) in moved.iter().zip(spilled) {
+                if let Some(body) = &mut facts.items[i].body {
+                    body.bytes = bytes;
+                }
+            }
+            return;
+        }
+        facts.spilled = Some((at, bodies_len));
+        self.record(Entry {
+            rel: rel.to_string(),
+            size,
+            mtime_ns,
+            hash,
+            bodies_at: at,
+            bodies_len,
+            facts_len: encoded.len() as u32,
+            check: xxhash_rust::xxh3::xxh3_64(&blob),
+        });
+    }
+
+    /// Takes `rel`'s facts over from the previous generation when they are still valid for a
+    /// file of this size and modification time: copies them into this file and decodes them.
+    pub fn reuse(&self, old: &OldFacts, rel: &str, size: u64, mtime_ns: i128) -> Option<Reused> {
+        let e = old.entries.get(rel)?;
+        if e.size != size || e.mtime_ns != mtime_ns {
+            return None;
+        }
+        let start = e.bodies_at as usize;
+        let end = start + e.bodies_len as usize + e.facts_len as usize;
+        let raw = old.map.get(start..end)?;
+        if xxhash_rust::xxh3::xxh3_64(raw) != e.check {
+            return None;
+        }
+        let mut facts: FileFacts = codec().deserialize(&raw[e.bodies_len as usize..]).ok()?;
+        let at = self.reserve(raw.len() as u64);
+        if self.file.write_all_at(raw, at).is_err() {
+            self.failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            return None;
+        }
+        facts.spilled = Some((at, e.bodies_len));
+        self.record(Entry {
+            bodies_at: at,
+            ..e.clone()
+        });
+        Some(Reused {
+            facts,
+            hash: e.hash,
+        })
+    }
+
+    /// The bodies blob of `facts` (empty when its bodies are in memory).
+    pub fn bodies(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
+        let Some((at, len)) = facts.spilled else {
+            return Ok(Vec::new());
+        };
+        let mut buf = vec![0; len as usize];
+        self.file.read_exact_at(&mut buf, at)?;
+        Ok(buf)
+    }
+
+    /// Writes the table of entries. Until then the file is not readable as a cache.
+    pub fn finish(&self) -> std::io::Result<()> {
+        if self.failed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(std::io::Error::other("a write failed earlier"));
+        }
+        let mut entries =
+            std::mem::take(&mut *self.entries.lock().unwrap_or_else(|e| e.into_inner()));
+        entries.sort_by(|a, b| a.rel.cmp(&b.rel));
+        let table = codec()
+            .serialize(&(self.build, entries))
+            .map_err(std::io::Error::other)?;
+        let len = table.len() as u64;
+        let at = self.reserve(len + 24);
+        let mut tail = table;
+        tail.extend_from_slice(&at.to_le_bytes());
+        tail.extend_from_slice(&len.to_le_bytes());
+        tail.extend_from_slice(MAGIC);
+        self.file.write_all_at(&tail, at)
+    }
+}
+
+/// Facts taken over from the previous generation.
+pub struct Reused {
+    pub facts: FileFacts,
+    /// The content hash recorded with them.
+    pub hash: u64,
+}
+
+/// The previous generation's `facts.bin`, mapped.
+pub struct OldFacts {
+    map: memmap2::Mmap,
+    entries: HashMap<String, Entry>,
+}
+
+impl OldFacts {
+    /// `None` when there is no usable file: missing, from another build or format, or
+    /// incomplete.
+    pub fn open(path: &Path, build: u64) -> Option<OldFacts> {
+        let file = File::open(path).ok()?;
+        // SAFETY: generations are never modified after commit (a new one is written beside
+        // them), and every range read from the map is bounds-checked and checksummed.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        let n = map.len();
+        if n < HEADER as usize + 24
+            || &map[..8] != MAGIC
+            || map[8..12] != FORMAT.to_le_bytes()
+            || map[16..24] != build.to_le_bytes()
+            || &map[n - 8..] != MAGIC
+        {
+            return None;
+        }
+        let word = |at: usize| u64::from_le_bytes(map[at..at + 8].try_into().unwrap_or([0; 8]));
+        let (at, len) = (word(n - 24) as usize, word(n - 16) as usize);
+        let table = map.get(at..at.checked_add(len)?)?;
+        let (stamp, entries): (u64, Vec<Entry>) = codec().deserialize(table).ok()?;
+        if stamp != build {
+            return None;
+        }
+        Some(OldFacts {
+            entries: entries.into_iter().map(|e| (e.rel.clone(), e)).collect(),
+            map,
+        })
+    }
+}
