@@ -7,9 +7,10 @@
 //! back), and a file the next run reads with [`OldFacts::open`].
 //! Must not know: packages, resolution, the index format.
 //!
-//! Layout: a header (magic, format, the build that wrote it), then per file a bodies blob and
-//! the encoded facts (bincode) whose bodies point into that blob, then a table of entries
-//! (path, size, mtime, content hash, both ranges, checksum) and a trailer locating it. Facts
+//! Layout: a header (magic, format, the build that wrote it), then per file an entry: a
+//! bodies blob followed by the encoded facts (bincode) whose bodies point into that blob,
+//! compressed together with lz4; then a table of entries (path, size, mtime, content hash,
+//! range, checksum) and a trailer locating it. Facts
 //! depend on the file's bytes and codewalk's build only ("facts never look at another
 //! file"), so an entry is reused when the file's path, size and modification time match
 //! and the header names this build. A checksum per entry catches a torn write: such an
@@ -25,7 +26,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"CWFACTS\0";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const HEADER: u64 = 24;
 pub const FILE_NAME: &str = "facts.bin";
 
@@ -41,10 +42,12 @@ pub struct Entry {
     pub mtime_ns: i128,
     /// xxh3 of the file's bytes.
     pub hash: u64,
-    bodies_at: u64,
+    /// Where the entry is: the bodies blob and the encoded facts, which follow each other,
+    /// compressed together (lz4, size prepended).
+    at: u64,
+    stored_len: u32,
     bodies_len: u32,
-    facts_len: u32,
-    /// xxh3 of the bodies blob and the encoded facts, which follow each other.
+    /// xxh3 of the stored (compressed) bytes.
     check: u64,
 }
 
@@ -126,8 +129,9 @@ impl FactsFile {
         }
         let encoded = codec().serialize(&*facts).unwrap_or_default();
         blob.extend_from_slice(&encoded);
-        let at = self.reserve(blob.len() as u64);
-        if blob.len() > u32::MAX as usize || self.file.write_all_at(&blob, at).is_err() {
+        let stored = lz4_flex::compress_prepend_size(&blob);
+        let at = self.reserve(stored.len() as u64);
+        if stored.len() > u32::MAX as usize || self.file.write_all_at(&stored, at).is_err() {
             self.failed
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             // Put the bodies back: they could not be stored.
@@ -138,16 +142,18 @@ impl FactsFile {
             }
             return;
         }
-        facts.spilled = Some((at, bodies_len));
+        if bodies_len > 0 {
+            facts.spilled = Some((at, stored.len() as u32));
+        }
         self.record(Entry {
             rel: rel.to_string(),
             size,
             mtime_ns,
             hash,
-            bodies_at: at,
+            at,
+            stored_len: stored.len() as u32,
             bodies_len,
-            facts_len: encoded.len() as u32,
-            check: xxhash_rust::xxh3::xxh3_64(&blob),
+            check: xxhash_rust::xxh3::xxh3_64(&stored),
         });
     }
 
@@ -158,38 +164,42 @@ impl FactsFile {
         if e.size != size || e.mtime_ns != mtime_ns {
             return None;
         }
-        let start = e.bodies_at as usize;
-        let end = start + e.bodies_len as usize + e.facts_len as usize;
-        let raw = old.map.get(start..end)?;
-        if xxhash_rust::xxh3::xxh3_64(raw) != e.check {
+        let start = e.at as usize;
+        let stored = old
+            .map
+            .get(start..start.checked_add(e.stored_len as usize)?)?;
+        if xxhash_rust::xxh3::xxh3_64(stored) != e.check {
             return None;
         }
-        let mut facts: FileFacts = codec().deserialize(&raw[e.bodies_len as usize..]).ok()?;
-        let at = self.reserve(raw.len() as u64);
-        if self.file.write_all_at(raw, at).is_err() {
+        let blob = lz4_flex::decompress_size_prepended(stored).ok()?;
+        let mut facts: FileFacts = codec()
+            .deserialize(blob.get(e.bodies_len as usize..)?)
+            .ok()?;
+        let at = self.reserve(stored.len() as u64);
+        if self.file.write_all_at(stored, at).is_err() {
             self.failed
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             return None;
         }
-        facts.spilled = Some((at, e.bodies_len));
-        self.record(Entry {
-            bodies_at: at,
-            ..e.clone()
-        });
+        if e.bodies_len > 0 {
+            facts.spilled = Some((at, e.stored_len));
+        }
+        self.record(Entry { at, ..e.clone() });
         Some(Reused {
             facts,
             hash: e.hash,
         })
     }
 
-    /// The bodies blob of `facts` (empty when its bodies are in memory).
+    /// The bodies blob of `facts`, followed by the rest of its entry (empty when its
+    /// bodies are in memory).
     pub fn bodies(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
         let Some((at, len)) = facts.spilled else {
             return Ok(Vec::new());
         };
         let mut buf = vec![0; len as usize];
         self.file.read_exact_at(&mut buf, at)?;
-        Ok(buf)
+        lz4_flex::decompress_size_prepended(&buf).map_err(std::io::Error::other)
     }
 
     /// Writes the table of entries. Until then the file is not readable as a cache.

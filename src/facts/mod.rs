@@ -39,8 +39,8 @@ pub struct FileFacts {
     pub lines: u32,
     /// Function bodies were lowered (`ExtractOptions::bodies`).
     pub has_bodies: bool,
-    /// Where [`cache::FactsFile`] keeps this file's bodies: offset and length in the
-    /// generation's `facts.bin` (set when the facts are stored there, never encoded).
+    /// Where [`cache::FactsFile`] keeps this file's bodies: offset and length of its entry
+    /// in the generation's `facts.bin` (set when the facts are stored there, never encoded).
     #[serde(skip)]
     pub spilled: Option<(u64, u32)>,
 }
