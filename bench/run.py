@@ -675,7 +675,10 @@ def render(results):
                   "| | bytes | × source |", "|---|---|---|",
                   f"| Go source (.go bytes) | {src.get('bytes', 0):,} | 1.00× |",
                   f"| index dir (apparent) | {sz['apparent']:,} | {sz['apparent'] / src['bytes']:.2f}× |",
-                  f"| index dir (allocated, du) | {sz['allocated']:,} | {sz['allocated'] / src['bytes']:.2f}× |", ""]
+                  f"| index dir (allocated, du) | {sz['allocated']:,} | {sz['allocated'] / src['bytes']:.2f}× |"]
+            L += [f"| of which `{n}` | {b:,} | {b / src['bytes']:.2f}× |" for n, b in sz.get("parts", {}).items()
+                  if n != "manifest.json"]
+            L += [""]
         else:
             L += ["### Index size", "", "n/a (no codewalk index)", ""]
         ri = c.get("reindex")
@@ -839,6 +842,13 @@ def main():
             if have_index:
                 app, alloc = du_bytes(idx)
                 c["index_size"] = {"apparent": app, "allocated": alloc}
+                # Per file of the generation: index.bin, facts.bin (the re-index cache), search/.
+                try:
+                    gen = os.path.join(idx, open(os.path.join(idx, "CURRENT")).read().strip())
+                    c["index_size"]["parts"] = {n: du_bytes(os.path.join(gen, n))[0] if os.path.isdir(os.path.join(gen, n))
+                                                else os.path.getsize(os.path.join(gen, n)) for n in sorted(os.listdir(gen))}
+                except OSError:
+                    pass
                 c["queries"] = queries(cw, idx, corpus, qs, root, args.rounds, args.quick, qcfg, args.query_budget)
                 c["query_memory"] = query_memory(cw, idx, qs)
             else:

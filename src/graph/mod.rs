@@ -36,11 +36,14 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
         file_meta,
         ..
     } = b;
+    let lap = crate::pipeline::Timings::start();
     let mut symbols = symbol_records(&root, &mut model, &file_meta);
+    lap.lap("to_store: symbol records");
     // The items (most of what is left of the facts) were freed by the worker threads that
     // made them, in arenas the rest of this runs no more in.
     crate::pipeline::release_freed_memory();
     let graph = graph_records(&model, &members, &impls, calls, &mut symbols.syms);
+    lap.lap("to_store: graph records");
     drop((model, members, impls));
     // Sorted only now: graph_records adds `(interface).M` symbols.
     symbols.by_qname = (0..symbols.syms.len() as u32).collect();
