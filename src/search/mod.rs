@@ -11,8 +11,10 @@
 //! files.bin      bincode GrepFiles: root + one entry per stored file (rel path, xxh3 hash,
 //!                size, mtime, flags: test, vendor, external, scan-always, reached-through-a-symlink)
 //! <tantivy>      one index, two kinds of documents (field `tags` holds sym/code):
-//!   sym   one per declared symbol: name (code_name words), name_lc, name_raw (exact and
-//!         prefix), qname (words), doc (stemmed words), kind, pkg, file, tags; fast `order`
+//!   sym   one per declared symbol: name (code_name words), name_lc (exact and prefix),
+//!         name_raw (exact, letter case kept; only names with a capital letter, the only
+//!         ones a case-sensitive query can equal), qname (words), doc (stemmed words),
+//!         kind, pkg, file, tags; fast `order`
 //!         = rank (external, test, vendor, unexported) then package path then qname;
 //!         stored: what a result line shows
 //!   code  one per chunk of a file: consecutive top-level declarations and the lines between
@@ -26,6 +28,9 @@
 //! ```
 //! The generation is replaced as a whole, so the search index always matches index.bin. Code text is indexed only from files whose bytes still hash to what was parsed;
 //! other local files are marked scan-always, so `grep` reads them instead of trusting trigrams.
+//! The tantivy segments are written by worker threads that each own a segment writer and make
+//! the documents they index (`SegmentSink`), not through tantivy's `IndexWriter`, whose
+//! queue hands every small batch to another thread; meta.json lists the segments at the end.
 //! Trigram postings live in their own file rather than in tantivy: one posting per (trigram,
 //! file) pair is the bulk of the data, and a flat sorted table is several times cheaper to
 //! build than tantivy's term hash map, and as cheap to read.
@@ -45,7 +50,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use tantivy::collector::TopDocs;
+use tantivy::directory::Directory;
+use tantivy::indexer::SingleSegmentIndexWriter;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
@@ -67,13 +75,14 @@ pub const G_SYMLINK: u8 = 32;
 /// Lines of a piece of the text between declarations, and of a piece of a long declaration.
 const GAP_CHUNK: u32 = 50;
 const DECL_CHUNK: u32 = 100;
-/// Symbol documents sent to the writer at once. The writer queues up to 10 000 batches, so
-/// this bounds memory when documents are made faster than they are indexed.
-const SYM_BATCH: usize = 4;
-/// Indexing memory of each writer thread before it writes a segment. More segments cost
+/// Symbol documents a worker takes at once.
+const SYM_UNIT: usize = 256;
+/// Indexing memory of each worker before it writes a segment. More segments cost
 /// nothing in answers (ranking uses index-wide statistics and a total `order`), and this
 /// memory comes on top of the symbol records while the index is built.
 const WRITER_MEMORY_PER_THREAD: usize = 64 << 20;
+/// A segment is written once its memory is within this of the budget (tantivy's margin).
+const SEGMENT_MARGIN: usize = 1_000_000;
 /// Consecutive pieces are grouped into one code document up to this many lines.
 const CHUNK: u32 = 60;
 
@@ -241,19 +250,118 @@ pub fn trigrams(bytes: &[u8], seen: &mut [u64], out: &mut Vec<u32>) {
     out.retain(|&t| t & 0xFF != 10 && (t >> 8) & 0xFF != 10 && t >> 16 != 10);
 }
 
+/// CPU seconds this process has used (user + system), for the timing line; 0 where
+/// `/proc` is missing.
+fn cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(rest) = s.rsplit_once(')').map(|x| x.1) else {
+        return 0.0;
+    };
+    // After the command name: state is field 3; utime and stime are fields 14 and 15.
+    let v: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| v.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// A worker's segments: documents go straight into a tantivy segment writer owned by the
+/// thread that makes them (no queue between the thread that builds a document and the one
+/// that indexes it, no thread hand-off per document), and a segment is written out when it
+/// reaches `budget`. Each worker writes in its own directory (tantivy's single-segment writer
+/// records its segment in that directory's meta.json, which is how the segment is found
+/// without a race); finished segment files are moved into the search directory, and
+/// [`build_index`] lists them all in its meta.json.
+struct SegmentSink {
+    index: Index,
+    /// The worker's own directory.
+    dir: PathBuf,
+    /// The search index directory the segments are moved to.
+    dest: PathBuf,
+    budget: usize,
+    cur: Option<SingleSegmentIndexWriter<TantivyDocument>>,
+    done: Vec<tantivy::index::SegmentMeta>,
+}
+
+impl SegmentSink {
+    fn new(dest: &Path, worker: usize, schema: Schema, budget: usize) -> Result<SegmentSink> {
+        let dir = dest.join(format!("worker-{worker}"));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let index = Index::create_in_dir(&dir, schema).context("cannot create the search index")?;
+        tokenizer::register(&index);
+        Ok(SegmentSink {
+            index,
+            dir,
+            dest: dest.to_path_buf(),
+            budget,
+            cur: None,
+            done: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, d: TantivyDocument) -> Result<()> {
+        let w = match &mut self.cur {
+            Some(w) => w,
+            None => self.cur.insert(
+                SingleSegmentIndexWriter::new(self.index.clone(), self.budget)
+                    .context("cannot start a search index segment")?,
+            ),
+        };
+        w.add_document(d)?;
+        Ok(())
+    }
+
+    /// Writes the segment out when it is full (checked between work units, as tantivy's own
+    /// writer checks between batches).
+    fn maybe_flush(&mut self) -> Result<()> {
+        let full = self
+            .cur
+            .as_ref()
+            .is_some_and(|w| w.mem_usage() >= self.budget - SEGMENT_MARGIN);
+        if full {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let Some(w) = self.cur.take() else {
+            return Ok(());
+        };
+        let cannot = || {
+            format!(
+                "cannot write a search index segment in {}",
+                self.dir.display()
+            )
+        };
+        let index = w.finalize().with_context(cannot)?;
+        let metas = index.load_metas().with_context(cannot)?;
+        for seg in metas.segments {
+            seg.untrack_temp_docstore();
+            for file in seg.list_files() {
+                match std::fs::rename(self.dir.join(&file), self.dest.join(&file)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).with_context(cannot),
+                }
+            }
+            self.done.push(seg);
+        }
+        Ok(())
+    }
+}
+
 /// Builds the search index for a generation directory (`gen_dir/search/`).
 pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     let t0 = std::time::Instant::now();
+    let cpu0 = cpu_seconds();
     let dir = gen_dir.join(DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let (schema, f) = schema();
-    let index = Index::create_in_dir(&dir, schema).context("cannot create the search index")?;
-    tokenizer::register(&index);
+    let index =
+        Index::create_in_dir(&dir, schema.clone()).context("cannot create the search index")?;
     let threads = rayon::current_num_threads().clamp(1, 8);
-    let writer: tantivy::IndexWriter<TantivyDocument> = index
-        .writer_with_num_threads(threads, threads * WRITER_MEMORY_PER_THREAD)
-        .context("cannot open the search index writer")?;
-    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let root = PathBuf::from(&symbols.root);
 
     // Symbol documents, with `order` = position in (rank, package path, qname).
@@ -283,42 +391,6 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
     keyed.par_sort_unstable();
     let ids: Vec<u32> = keyed.into_iter().map(|k| k.3).collect();
     let sym_docs = ids.len() as u64;
-    ids.par_chunks(SYM_BATCH)
-        .enumerate()
-        .try_for_each(|(chunk, part)| -> Result<()> {
-            let mut batch = Vec::with_capacity(part.len());
-            for (k, &i) in part.iter().enumerate() {
-                let order = chunk * SYM_BATCH + k;
-                let s = &symbols.syms[i as usize];
-                let fl = flags_of(s);
-                let mut d = TantivyDocument::new();
-                d.add_text(f.name, &s.name);
-                d.add_text(f.name_lc, &s.name);
-                d.add_text(f.name_raw, &s.name);
-                d.add_text(f.qname, &s.qname);
-                if !s.doc.is_empty() {
-                    d.add_text(f.doc, &s.doc);
-                }
-                if !s.signature.is_empty() {
-                    d.add_text(f.sig, &s.signature);
-                }
-                d.add_text(f.kind, s.kind.as_str());
-                d.add_text(f.pkg, pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""));
-                d.add_text(f.file, &symbols.files[s.file as usize].rel);
-                d.add_u64(f.line, s.line as u64);
-                d.add_u64(f.col, s.col as u64);
-                tags_of(&mut d, &f, "sym", fl);
-                if !is_exported(&s.name) {
-                    d.add_text(f.tags, "unexported");
-                }
-                d.add_u64(f.rank, sym_rank(fl, is_exported(&s.name)));
-                d.add_u64(f.order, order as u64);
-                batch.push(tantivy::indexer::UserOperation::Add(d));
-            }
-            writer.run(batch)?;
-            Ok(())
-        })?;
-    let t_syms = t0.elapsed();
 
     // Files: grep entries, symlink check, file order for code chunks.
     let mut memo = HashMap::new();
@@ -361,60 +433,194 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
             decls[s.file as usize].push(i as u32);
         }
     }
+    let t_prep = t0.elapsed();
 
-    let code_docs = std::sync::atomic::AtomicU64::new(0);
+    // Work units, taken in turn by the workers: runs of symbol documents, then files.
+    let sym_units = ids.len().div_ceil(SYM_UNIT);
+    let units = sym_units + symbols.files.len();
+    let next = AtomicUsize::new(0);
+    let code_docs = AtomicU64::new(0);
+    let failed = AtomicBool::new(false);
+    let sym_doc = |order: usize, i: u32| -> TantivyDocument {
+        let s = &symbols.syms[i as usize];
+        let fl = flags_of(s);
+        let mut d = TantivyDocument::new();
+        d.add_text(f.name, &s.name);
+        d.add_text(f.name_lc, &s.name);
+        // Only a query with a capital letter looks at `name_raw` (the `ExactCase` tier), and
+        // only a name with one can equal it.
+        if s.name.chars().any(|c| c.is_uppercase()) {
+            d.add_text(f.name_raw, &s.name);
+        }
+        d.add_text(f.qname, &s.qname);
+        if !s.doc.is_empty() {
+            d.add_text(f.doc, &s.doc);
+        }
+        if !s.signature.is_empty() {
+            d.add_text(f.sig, &s.signature);
+        }
+        d.add_text(f.kind, s.kind.as_str());
+        d.add_text(f.pkg, pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""));
+        d.add_text(f.file, &symbols.files[s.file as usize].rel);
+        d.add_u64(f.line, s.line as u64);
+        d.add_u64(f.col, s.col as u64);
+        tags_of(&mut d, &f, "sym", fl);
+        if !is_exported(&s.name) {
+            d.add_text(f.tags, "unexported");
+        }
+        d.add_u64(f.rank, sym_rank(fl, is_exported(&s.name)));
+        d.add_u64(f.order, order as u64);
+        d
+    };
     // Per file: Some(distinct trigrams) when indexed, None when grep must always read it.
-    let per_file: Vec<Option<Vec<u32>>> = (0..symbols.files.len())
-        .into_par_iter()
-        .map_init(
-            || vec![0u64; 1 << 18],
-            |seen, fi| -> Result<Option<Vec<u32>>> {
-                let file = &symbols.files[fi];
-                let g = &gfiles.files[fi];
-                if g.flags & store::F_EXTERNAL != 0 {
-                    return Ok(Some(Vec::new()));
+    let file_unit =
+        |sink: &mut SegmentSink, seen: &mut [u64], fi: usize| -> Result<Option<Vec<u32>>> {
+            let file = &symbols.files[fi];
+            let g = &gfiles.files[fi];
+            if g.flags & store::F_EXTERNAL != 0 {
+                return Ok(Some(Vec::new()));
+            }
+            let Ok(bytes) = std::fs::read(root.join(&file.rel)) else {
+                return Ok(None);
+            };
+            if bytes.len() as u64 > crate::walk::DEFAULT_MAX_FILE_SIZE
+                || xxhash_rust::xxh3::xxh3_64(&bytes) != file.hash
+            {
+                return Ok(None);
+            }
+            let mut tris = Vec::new();
+            trigrams(&bytes, seen, &mut tris);
+            let n = add_code_chunks(
+                sink,
+                &f,
+                symbols,
+                fi,
+                &bytes,
+                &decls[fi],
+                file_rank[fi],
+                g.flags,
+            )?;
+            code_docs.fetch_add(n, Ordering::Relaxed);
+            Ok(Some(tris))
+        };
+    let (tx, rx) = std::sync::mpsc::channel::<Result<Vec<(usize, Option<Vec<u32>>)>>>();
+    let (per_file, t_docs, t_tri, segments) = std::thread::scope(|scope| -> Result<_> {
+        let workers: Vec<_> = (0..threads)
+            .map(|w| {
+                let tx = tx.clone();
+                let (dir, schema, next, failed) = (&dir, &schema, &next, &failed);
+                let (ids, sym_doc, file_unit) = (&ids, &sym_doc, &file_unit);
+                scope.spawn(move || -> Result<Vec<tantivy::index::SegmentMeta>> {
+                    let budget = WRITER_MEMORY_PER_THREAD;
+                    let mut sink = match SegmentSink::new(dir, w, schema.clone(), budget) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            let _ = tx.send(Err(e));
+                            return Ok(Vec::new());
+                        }
+                    };
+                    let mut seen = vec![0u64; 1 << 18];
+                    let mut files = Vec::new();
+                    let run = (|| -> Result<()> {
+                        loop {
+                            let u = next.fetch_add(1, Ordering::Relaxed);
+                            if u >= units || failed.load(Ordering::Relaxed) {
+                                return Ok(());
+                            }
+                            if u < sym_units {
+                                let from = u * SYM_UNIT;
+                                let to = (from + SYM_UNIT).min(ids.len());
+                                for (order, &i) in (from..to).zip(&ids[from..to]) {
+                                    sink.add(sym_doc(order, i))?;
+                                }
+                            } else {
+                                let fi = u - sym_units;
+                                files.push((fi, file_unit(&mut sink, &mut seen, fi)?));
+                            }
+                            sink.maybe_flush()?;
+                        }
+                    })();
+                    if run.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    // The main thread writes the trigram file while the last segments are
+                    // written out.
+                    let _ = tx.send(run.map(|()| files));
+                    sink.flush()?;
+                    std::fs::remove_dir_all(&sink.dir)
+                        .with_context(|| format!("cannot remove {}", sink.dir.display()))?;
+                    Ok(sink.done)
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut per_file: Vec<Option<Vec<u32>>> = vec![None; symbols.files.len()];
+        let mut first_err = None;
+        // One message per worker, sent when it has no more documents to add.
+        for r in rx.iter().take(threads) {
+            match r {
+                Ok(v) => {
+                    for (fi, t) in v {
+                        per_file[fi] = t;
+                    }
                 }
-                let Ok(bytes) = std::fs::read(root.join(&file.rel)) else {
-                    return Ok(None);
-                };
-                if bytes.len() as u64 > crate::walk::DEFAULT_MAX_FILE_SIZE
-                    || xxhash_rust::xxh3::xxh3_64(&bytes) != file.hash
-                {
-                    return Ok(None);
+                Err(e) => {
+                    first_err.get_or_insert(e);
                 }
-                let mut tris = Vec::new();
-                trigrams(&bytes, seen, &mut tris);
-                let n = add_code_chunks(
-                    &writer,
-                    &f,
-                    symbols,
-                    fi,
-                    &bytes,
-                    &decls[fi],
-                    file_rank[fi],
-                    g.flags,
-                )?;
-                code_docs.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-                Ok(Some(tris))
-            },
-        )
-        .collect::<Result<Vec<_>>>()?;
+            }
+        }
+        let t_docs = t0.elapsed();
+        let mut t_tri = std::time::Duration::ZERO;
+        let mut scan = Vec::new();
+        if first_err.is_none() {
+            scan = per_file.iter().map(|t| t.is_none()).collect();
+            let t = std::time::Instant::now();
+            let p = dir.join(grep::TRIGRAMS);
+            if let Err(e) = grep::write_trigrams(&p, per_file)
+                .with_context(|| format!("cannot write {}", p.display()))
+            {
+                first_err = Some(e);
+            }
+            t_tri = t.elapsed();
+        }
+        let mut segments = Vec::new();
+        for w in workers {
+            match w.join() {
+                Ok(Ok(done)) => segments.extend(done),
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        Ok((scan, t_docs, t_tri, segments))
+    })?;
     let mut scan_always = 0;
-    for (g, t) in gfiles.files.iter_mut().zip(&per_file) {
-        if t.is_none() {
+    for (g, &scan) in gfiles.files.iter_mut().zip(&per_file) {
+        if scan {
             g.flags |= G_SCAN;
             scan_always += 1;
         }
     }
-    let t_tri = std::time::Instant::now();
-    let p = dir.join(grep::TRIGRAMS);
-    grep::write_trigrams(&p, per_file).with_context(|| format!("cannot write {}", p.display()))?;
-    let t_tri = t_tri.elapsed();
-    let t_docs = t0.elapsed();
-    let mut writer = writer;
-    writer.commit().context("cannot write the search index")?;
-    writer
-        .wait_merging_threads()
+    // Register the segments (what tantivy's `IndexWriter::commit` does).
+    let mut metas = index
+        .load_metas()
+        .context("cannot read the search index meta")?;
+    metas.segments = segments;
+    metas.opstamp = 0;
+    let mut buf = serde_json::to_vec_pretty(&metas)?;
+    buf.push(b'\n');
+    index
+        .directory()
+        .atomic_write(Path::new("meta.json"), &buf)
+        .context("cannot write the search index meta")?;
+    index
+        .directory()
+        .sync_directory()
         .context("cannot write the search index")?;
     let t_commit = t0.elapsed();
     let p = dir.join("files.bin");
@@ -433,12 +639,13 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
         .with_context(|| format!("cannot write {}", p.display()))?;
     if std::env::var_os("CODEWALK_TIMINGS").is_some() {
         eprintln!(
-            "timing: search index: symbols {:.2?}, files+code {:.2?} (trigram file {:.2?}), commit {:.2?}, total {:.2?} ({} symbol, {} code docs, {} files; {} scan-always)",
-            t_syms,
-            t_docs - t_syms,
+            "timing: search index: prepare {:.2?}, documents {:.2?}, trigram file {:.2?}, segments+commit {:.2?}, total {:.2?}, cpu {:.2}s ({} symbol, {} code docs, {} files; {} scan-always)",
+            t_prep,
+            t_docs - t_prep,
             t_tri,
             t_commit - t_docs,
             t0.elapsed(),
+            cpu_seconds() - cpu0,
             meta.symbol_docs,
             meta.code_docs,
             meta.indexed_files,
@@ -450,7 +657,7 @@ pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
 
 /// Splits a file into code chunks (declarations and the lines between them) and indexes them.
 fn add_code_chunks(
-    writer: &tantivy::IndexWriter<TantivyDocument>,
+    sink: &mut SegmentSink,
     f: &Fields,
     symbols: &Symbols,
     fi: usize,
@@ -548,9 +755,7 @@ fn add_code_chunks(
             tags_of(&mut d, f, "code", flags);
             d.add_u64(f.rank, rank);
             d.add_u64(f.order, (file_rank << 24) | a as u64);
-            // One document per send: the writer's queue is bounded in batches, and a batch per
-            // file let whole files' text pile up in it.
-            writer.add_document(d)?;
+            sink.add(d)?;
             n += 1;
         }
         i = j;
