@@ -280,6 +280,24 @@ fn digest_stat(h: &mut xxhash_rust::xxh3::Xxh3, path: &Path) {
     }
 }
 
+/// Allocator settings for indexing (glibc): no fastbins. Parsing frees millions of small
+/// nodes between large allocations (file buffers, trees), and each large request first
+/// consolidates the fastbins: measured on the GOPATH tree, 5-10% of indexing CPU.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        const M_MXFAST: std::ffi::c_int = 1;
+        // SAFETY: mallopt only changes the allocator's parameters; called before the
+        // worker threads start.
+        unsafe {
+            mallopt(M_MXFAST, 0);
+        }
+    }
+}
+
 /// Hands the memory freed by finished phases back to the OS. glibc keeps freed blocks in
 /// the arena of the thread that allocated them, where the threads of later phases (the
 /// search index writer) cannot reuse them: without this the process keeps the peak of the

@@ -47,6 +47,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<()> {
     let created = !index_dir.exists();
     let lock = store::lock(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
     store::sweep(&index_dir);
+    pipeline::tune_allocator();
     let result = build_and_write(ctx, a, t0, &canon, &index_dir);
     if result.is_err() && created && !index_dir.join("CURRENT").exists() {
         drop(lock);

@@ -44,7 +44,9 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     crate::pipeline::release_freed_memory();
     let graph = graph_records(&model, &members, &impls, calls, &mut symbols.syms);
     lap.lap("to_store: graph records");
-    drop((model, members, impls));
+    // Freeing the model is millions of small frees: another thread does it while this one
+    // sorts.
+    let freeing = std::thread::spawn(move || drop((model, members, impls)));
     // Sorted only now: graph_records adds `(interface).M` symbols.
     symbols.by_qname = (0..symbols.syms.len() as u32).collect();
     symbols.by_name = symbols.by_qname.clone();
@@ -56,6 +58,8 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
         let (x, y) = (&syms[a as usize], &syms[b as usize]);
         (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
     });
+    lap.lap("to_store: sorted");
+    let _ = freeing.join();
     (symbols, graph)
 }
 
