@@ -212,13 +212,12 @@ fn build_and_write(
         t0.elapsed().as_secs_f64(),
         index_dir.display()
     );
-    let msg = if manifest.reused_files > 0 {
-        format!(
-            "{msg} ({} unchanged files not parsed again)",
-            manifest.reused_files
-        )
-    } else {
-        msg
+    let msg = match (manifest.reused_files, manifest.external_files) {
+        (0, _) => msg,
+        (n, 0) => format!("{msg} ({n} unchanged files not parsed again)"),
+        (n, _) => {
+            format!("{msg} ({n} unchanged files not parsed again, the standard library's included)")
+        }
     };
     if ctx.json {
         println!("{}", serde_json::to_string(&manifest)?);

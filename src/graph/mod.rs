@@ -49,15 +49,15 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     let freeing = std::thread::spawn(move || drop((model, members, impls)));
     // Sorted only now: graph_records adds `(interface).M` symbols.
     symbols.by_qname = (0..symbols.syms.len() as u32).collect();
-    symbols.by_name = symbols.by_qname.clone();
     let syms = &symbols.syms;
     symbols
         .by_qname
         .par_sort_by(|&a, &b| syms[a as usize].qname.cmp(&syms[b as usize].qname));
-    symbols.by_name.par_sort_by(|&a, &b| {
-        let (x, y) = (&syms[a as usize], &syms[b as usize]);
-        (&x.name, &x.qname).cmp(&(&y.name, &y.qname))
-    });
+    // (name, qname): a stable sort by name of the qname order compares short names only.
+    symbols.by_name = symbols.by_qname.clone();
+    symbols
+        .by_name
+        .par_sort_by(|&a, &b| syms[a as usize].name.cmp(&syms[b as usize].name));
     lap.lap("to_store: sorted");
     let _ = freeing.join();
     (symbols, graph)
