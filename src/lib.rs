@@ -11,6 +11,7 @@ pub mod cli;
 pub mod facts;
 pub mod gomod;
 pub mod graph;
+pub mod memory;
 pub mod notes;
 pub mod pipeline;
 pub mod render;

@@ -232,12 +232,9 @@ pub struct Digests {
 pub fn inputs_digest(disc: &Discovery, external: &[Discovery]) -> Digests {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let mut stat = xxhash_rust::xxh3::Xxh3::new();
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
     // This build of codewalk: another build may resolve differently, so its index is not
-    // this one's (the executable's size and modification time stand for the build).
-    if let Ok(exe) = std::env::current_exe() {
-        digest_stat(&mut h, &exe);
-    }
+    // this one's.
+    h.update(&build_stamp().to_le_bytes());
     for d in std::iter::once(disc).chain(external) {
         h.update(d.root.as_os_str().as_encoded_bytes());
         h.update(&[0xff]);
@@ -280,108 +277,6 @@ fn digest_stat(h: &mut xxhash_rust::xxh3::Xxh3, path: &Path) {
     }
 }
 
-/// Allocator settings for indexing (glibc): no fastbins. Parsing frees millions of small
-/// nodes between large allocations (file buffers, trees), and each large request first
-/// consolidates the fastbins: measured on the GOPATH tree, 5-10% of indexing CPU.
-pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        const M_MXFAST: std::ffi::c_int = 1;
-        // SAFETY: mallopt only changes the allocator's parameters; called before the
-        // worker threads start.
-        unsafe {
-            mallopt(M_MXFAST, 0);
-        }
-    }
-}
-
-/// Hands the memory freed by finished phases back to the OS. glibc keeps freed blocks in
-/// the arena of the thread that allocated them, where the threads of later phases (the
-/// search index writer) cannot reuse them: without this the process keeps the peak of the
-/// resolution phases for the rest of the run.
-pub fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: malloc_trim only returns free pages of the allocator's own arenas.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
-}
-
-/// Phase timings on stderr when `CODEWALK_TIMINGS` is set: time since the previous lap,
-/// resident memory now and the peak so far (for profiling; the benchmark measures from outside).
-pub struct Timings {
-    on: bool,
-    last: std::cell::Cell<std::time::Instant>,
-}
-
-impl Timings {
-    pub fn start() -> Timings {
-        Timings {
-            on: std::env::var_os("CODEWALK_TIMINGS").is_some(),
-            last: std::cell::Cell::new(std::time::Instant::now()),
-        }
-    }
-
-    pub fn lap(&self, what: &str) {
-        if !self.on {
-            return;
-        }
-        let now = std::time::Instant::now();
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let kb = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        eprintln!(
-            "timing: {what}: {:.2?} (rss {} MiB, peak {} MiB, heap {} MiB)",
-            now - self.last.get(),
-            kb("VmRSS:") >> 10,
-            kb("VmHWM:") >> 10,
-            heap_in_use() >> 20
-        );
-        self.last.set(now);
-    }
-}
-
-/// Bytes the allocator has handed out and not taken back (glibc; 0 elsewhere).
-fn heap_in_use() -> usize {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        #[repr(C)]
-        struct MallInfo2 {
-            arena: usize,
-            ordblks: usize,
-            smblks: usize,
-            hblks: usize,
-            hblkhd: usize,
-            usmblks: usize,
-            fsmblks: usize,
-            uordblks: usize,
-            fordblks: usize,
-            keepcost: usize,
-        }
-        extern "C" {
-            fn mallinfo2() -> MallInfo2;
-        }
-        // SAFETY: mallinfo2 only reads the allocator's statistics.
-        let m = unsafe { mallinfo2() };
-        m.uordblks + m.hblkhd
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    0
-}
-
 /// Runs the whole pipeline.
 pub fn build(root: &Path, opts: &IndexOptions, progress: &AtomicU64) -> Result<Built> {
     let (disc, external) = discover_all(root, opts)?;
@@ -422,7 +317,7 @@ pub fn build_discovered(
         .stack_size(256 << 20)
         .build_global();
     let qs = QuerySet::global().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let lap = Timings::start();
+    let lap = crate::memory::Timings::start();
     let build = build_stamp();
     let new = facts.and_then(|p| FactsFile::create(&p.new, build).ok());
     let old = facts

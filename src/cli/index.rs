@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<()> {
     let created = !index_dir.exists();
     let lock = store::lock(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
     store::sweep(&index_dir);
-    pipeline::tune_allocator();
+    crate::memory::tune_allocator();
     let result = build_and_write(ctx, a, t0, &canon, &index_dir);
     if result.is_err() && created && !index_dir.join("CURRENT").exists() {
         drop(lock);
@@ -89,7 +89,7 @@ fn build_and_write(
             bar.finish_and_clear();
         })
     });
-    let lap = pipeline::Timings::start();
+    let lap = crate::memory::Timings::start();
     let discovered = pipeline::discover_all(&canon, &opts);
     let built = match discovered {
         Ok((disc, external)) => {
@@ -105,23 +105,20 @@ fn build_and_write(
             }
             lap.lap("walk");
             // The new generation is begun now: its facts.bin is written while parsing.
-            match store::begin(&index_dir) {
-                Ok(pending) => {
-                    let facts = pipeline::FactsPaths {
-                        new: pending.dir.join(crate::facts::cache::FILE_NAME),
-                        old: store::current_gen(&index_dir)
-                            .map(|g| g.join(crate::facts::cache::FILE_NAME)),
-                    };
-                    match pipeline::build_discovered(disc, external, Some(&facts), &progress) {
-                        Ok(b) => Ok((b, digest, pending)),
-                        Err(e) => {
-                            pending.abandon();
-                            Err(e)
-                        }
+            store::begin(&index_dir).and_then(|pending| {
+                let facts = pipeline::FactsPaths {
+                    new: pending.dir.join(crate::facts::cache::FILE_NAME),
+                    old: store::current_gen(&index_dir)
+                        .map(|g| g.join(crate::facts::cache::FILE_NAME)),
+                };
+                match pipeline::build_discovered(disc, external, Some(&facts), &progress) {
+                    Ok(b) => Ok((b, digest, pending)),
+                    Err(e) => {
+                        pending.abandon();
+                        Err(e)
                     }
                 }
-                Err(e) => Err(e),
-            }
+            })
         }
         Err(e) => Err(e),
     };
@@ -141,7 +138,7 @@ fn build_and_write(
     let unresolved_imports = built.model.unresolved_imports as u64;
     lap.lap("build");
     let (symbols, graph) = crate::graph::to_store(built);
-    pipeline::release_freed_memory();
+    crate::memory::release_freed_memory();
     lap.lap("to_store");
     let unresolved_calls = graph.unresolved.len() as u64;
     let manifest =
@@ -180,7 +177,7 @@ fn build_and_write(
     // The graph is written, then dropped: the search index needs the symbols only.
     let written = pending.write(&manifest, &symbols, &graph).and_then(|_| {
         drop(graph);
-        pipeline::release_freed_memory();
+        crate::memory::release_freed_memory();
         lap.lap("write index.bin");
         crate::search::build_index(&pending.dir, &symbols)
     });

@@ -38,11 +38,19 @@ pub type Kids<'t> = smallvec::SmallVec<[Node<'t>; 8]>;
 
 /// Children of `n` under `field` (the names of `a, b int`).
 pub fn field_children(n: Node, field: u16) -> Kids {
+    children_where(n, |c| c.field_id().map(|f| f.get()) == Some(field))
+}
+
+/// The children of `n` at which `keep` holds, in one cursor walk.
+fn children_where<'t>(
+    n: Node<'t>,
+    keep: impl Fn(&tree_sitter::TreeCursor<'t>) -> bool,
+) -> Kids<'t> {
     let mut c = n.walk();
     let mut out = Kids::new();
     if c.goto_first_child() {
         loop {
-            if c.field_id().map(|f| f.get()) == Some(field) {
+            if keep(&c) {
                 out.push(c.node());
             }
             if !c.goto_next_sibling() {
@@ -79,20 +87,10 @@ impl<'a> Lower<'a> {
     /// Named children but comments. Inline storage: most nodes have a few children, and this
     /// runs for most nodes of every file.
     fn named_children<'t>(&self, n: Node<'t>) -> Kids<'t> {
-        let mut c = n.walk();
-        let mut out = Kids::new();
-        if c.goto_first_child() {
-            loop {
-                let k = c.node();
-                if k.is_named() && k.kind_id() != F.comment {
-                    out.push(k);
-                }
-                if !c.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
-        out
+        children_where(n, |c| {
+            let k = c.node();
+            k.is_named() && k.kind_id() != F.comment
+        })
     }
 
     // ---- types -------------------------------------------------------------------------

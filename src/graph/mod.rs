@@ -36,12 +36,12 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
         file_meta,
         ..
     } = b;
-    let lap = crate::pipeline::Timings::start();
+    let lap = crate::memory::Timings::start();
     let mut symbols = symbol_records(&root, &mut model, &file_meta);
     lap.lap("to_store: symbol records");
     // The items (most of what is left of the facts) were freed by the worker threads that
     // made them, in arenas the rest of this runs no more in.
-    crate::pipeline::release_freed_memory();
+    crate::memory::release_freed_memory();
     let graph = graph_records(&model, &members, &impls, calls, &mut symbols.syms);
     lap.lap("to_store: graph records");
     // Freeing the model is millions of small frees: another thread does it while this one

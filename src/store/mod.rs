@@ -308,20 +308,21 @@ fn keep_only(index_dir: &Path, current: &str) {
 /// Removes what killed runs left (generations never committed). Call with the lock held,
 /// before writing a new generation: these can be as large as the index itself.
 pub fn sweep(index_dir: &Path) {
-    let Ok(current) = fs::read_to_string(index_dir.join("CURRENT")) else {
-        return;
-    };
-    keep_only(index_dir, current.trim());
+    if let Some(current) = current_name(index_dir) {
+        keep_only(index_dir, &current);
+    }
+}
+
+/// The generation CURRENT names, if it names one.
+fn current_name(index_dir: &Path) -> Option<String> {
+    let name = fs::read_to_string(index_dir.join("CURRENT")).ok()?;
+    let name = name.trim();
+    (name.starts_with("gen-") && !name.contains('/')).then(|| name.to_string())
 }
 
 /// The directory of the generation CURRENT names, if it exists (whether or not it opens).
 pub fn current_gen(index_dir: &Path) -> Option<PathBuf> {
-    let name = fs::read_to_string(index_dir.join("CURRENT")).ok()?;
-    let name = name.trim();
-    if !name.starts_with("gen-") || name.contains('/') {
-        return None;
-    }
-    let dir = index_dir.join(name);
+    let dir = index_dir.join(current_name(index_dir)?);
     dir.is_dir().then_some(dir)
 }
 
@@ -390,7 +391,7 @@ pub fn begin(index_dir: &Path) -> Result<Pending> {
 
 impl Pending {
     pub fn write(&self, manifest: &Manifest, symbols: &Symbols, graph: &Graph) -> Result<()> {
-        let lap = crate::pipeline::Timings::start();
+        let lap = crate::memory::Timings::start();
         let encoded = layout::encode(symbols, graph)?;
         lap.lap("write: encode");
         encoded.write(&self.dir.join("index.bin"), FORMAT_VERSION)?;

@@ -113,6 +113,12 @@ macro_rules! field_ids {
                     comment: lang.id_for_node_kind("comment", true),
                 }
             }
+
+            /// Every field id, for the test that they all resolve.
+            #[cfg(test)]
+            fn all(&self) -> Vec<u16> {
+                vec![$(self.$f,)*]
+            }
         }
     };
 }
@@ -179,42 +185,7 @@ mod tests {
         let f = &*super::FIELDS;
         let lang = super::language();
         let count = lang.field_count() as u16;
-        for id in [
-            f.alias,
-            f.alternative,
-            f.arguments,
-            f.body,
-            f.capacity,
-            f.channel,
-            f.communication,
-            f.condition,
-            f.consequence,
-            f.element,
-            f.end,
-            f.field,
-            f.function,
-            f.index,
-            f.initializer,
-            f.key,
-            f.left,
-            f.length,
-            f.name,
-            f.operand,
-            f.operator,
-            f.package,
-            f.parameters,
-            f.path,
-            f.receiver,
-            f.result,
-            f.right,
-            f.start,
-            f.tag,
-            f.ty,
-            f.type_arguments,
-            f.type_parameters,
-            f.update,
-            f.value,
-        ] {
+        for id in f.all() {
             assert!(id >= 1 && id <= count, "field id {id} out of 1..={count}");
         }
         assert_eq!(lang.node_kind_for_id(f.comment), Some("comment"));
