@@ -518,3 +518,96 @@ fn grep_equals_rg_on_gopath_tree() {
     }
     compare(Path::new(GOPATH_TREE), Path::new(&ix), GOPATH_LITERALS, &[]);
 }
+
+// ---- shards ----
+
+/// Indexes `root` into `ix` with `env`; returns stderr.
+fn index_into(root: &Path, ix: &Path, env: &[(&str, &str)]) -> String {
+    let out = Command::new(bin())
+        .args([
+            "index",
+            ".",
+            "--no-std",
+            "--index-dir",
+            ix.to_str().unwrap(),
+        ])
+        .current_dir(root)
+        .envs(env.iter().copied())
+        .env_remove("CODEWALK_INDEX_DIR")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "index failed: {err}");
+    err
+}
+
+/// Every answer of a set of symbol and code searches and greps, as text.
+fn answers(ix: &Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for q in [
+        "Resync",
+        "resync",
+        "Informer",
+        "kind:func",
+        "cache",
+        "handler",
+        "run",
+        "table",
+        "new",
+        "kind:type",
+        "serve http",
+        "pkg:example.com/shop/cache",
+    ] {
+        v.push(query(ix, &["search", "--json", "--limit", "100", q]));
+    }
+    for q in ["func", "Resync", "return", "(?i)informer", "package"] {
+        v.push(query(ix, &["grep", q]));
+    }
+    v
+}
+
+fn shards(ix: &Path) -> u64 {
+    let gen = std::fs::read_to_string(ix.join("CURRENT")).unwrap();
+    let meta = std::fs::read(ix.join(gen.trim()).join("search/codewalk.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&meta).unwrap();
+    v["shards"].as_u64().unwrap()
+}
+
+#[test]
+fn answers_do_not_depend_on_shards_and_reindex_rebuilds_only_changed_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("search");
+    copy_dir(&fixtures().join("search"), &root);
+    let (many, one, fresh) = (
+        tmp.path().join("many"),
+        tmp.path().join("one"),
+        tmp.path().join("fresh"),
+    );
+    // One shard per package, and one for everything.
+    let cut = [("CODEWALK_SEARCH_SHARD_WEIGHT", "1")];
+    index_into(&root, &many, &cut);
+    index_into(&root, &one, &[]);
+    let n = shards(&many);
+    assert!(n >= 5, "{n} shards");
+    assert_eq!(shards(&one), 1);
+    let a = answers(&many);
+    assert!(a.iter().all(|x| !x.trim().is_empty()));
+    assert_eq!(a, answers(&one));
+
+    // An edit rebuilds the edited package's shard only, and answers as a fresh index does.
+    let f = root.join("cache/resync.go");
+    let mut text = std::fs::read_to_string(&f).unwrap();
+    text.push_str("\n// ResyncEdited is new.\nfunc ResyncEdited() {}\n");
+    std::fs::write(&f, text).unwrap();
+    let err = index_into(&root, &many, &cut);
+    assert!(
+        err.contains(&format!("{} of {n} search index shards unchanged", n - 1)),
+        "{err}"
+    );
+    index_into(&root, &fresh, &[]);
+    let b = answers(&many);
+    assert_ne!(a, b);
+    assert_eq!(b, answers(&fresh));
+    assert!(query(&many, &["search", "ResyncEdited"]).contains("ResyncEdited"));
+    assert!(query(&many, &["grep", "ResyncEdited"]).contains("cache/resync.go:"));
+}

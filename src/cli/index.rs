@@ -20,7 +20,8 @@ pub struct Args {
     /// Do not index the standard library (fewer resolved calls into it).
     #[arg(long)]
     pub no_std: bool,
-    /// Rebuild even when no file changed since the last index.
+    /// Rebuild even when no file changed since the last index (facts are still taken over
+    /// from it, the search index is built from scratch).
     #[arg(long)]
     pub force: bool,
     /// No progress bar.
@@ -91,6 +92,8 @@ fn build_and_write(
     });
     let lap = crate::memory::Timings::start();
     let discovered = pipeline::discover_all(&canon, &opts);
+    // The live generation: facts and search shards are taken over from it.
+    let previous = store::current_gen(&index_dir);
     let built = match discovered {
         Ok((disc, external)) => {
             let digest = pipeline::inputs_digest(&disc, &external);
@@ -108,7 +111,8 @@ fn build_and_write(
             store::begin(&index_dir).and_then(|pending| {
                 let facts = pipeline::FactsPaths {
                     new: pending.dir.join(crate::facts::cache::FILE_NAME),
-                    old: store::current_gen(&index_dir)
+                    old: previous
+                        .as_ref()
                         .map(|g| g.join(crate::facts::cache::FILE_NAME)),
                 };
                 match pipeline::build_discovered(disc, external, Some(&facts), &progress) {
@@ -179,11 +183,17 @@ fn build_and_write(
         drop(graph);
         crate::memory::release_freed_memory();
         lap.lap("write index.bin");
-        crate::search::build_index(&pending.dir, &symbols)
+        // --force builds every search shard again (they are not checksummed as facts are).
+        let prev = previous.as_deref().filter(|_| !a.force);
+        crate::search::build_index(&pending.dir, &symbols, prev)
     });
     lap.lap("search index");
+    let search_report;
     match written {
-        Ok(()) => pending.commit().map_err(|e| exit(1, format!("{e:#}")))?,
+        Ok(r) => {
+            search_report = r;
+            pending.commit().map_err(|e| exit(1, format!("{e:#}")))?
+        }
         Err(e) => {
             pending.abandon();
             return Err(exit(
@@ -211,10 +221,22 @@ fn build_and_write(
     );
     let msg = match (manifest.reused_files, manifest.external_files) {
         (0, _) => msg,
-        (n, 0) => format!("{msg} ({n} unchanged files not parsed again)"),
+        (n, 0) => format!("{msg} ({n} unchanged files not parsed again"),
         (n, _) => {
-            format!("{msg} ({n} unchanged files not parsed again, the standard library's included)")
+            format!("{msg} ({n} unchanged files not parsed again, the standard library's included")
         }
+    };
+    let msg = match (manifest.reused_files, search_report.reused_shards) {
+        (0, 0) => msg,
+        (_, 0) => format!("{msg})"),
+        (0, r) => format!(
+            "{msg} ({r} of {} search index shards unchanged)",
+            search_report.shards
+        ),
+        (_, r) => format!(
+            "{msg}; {r} of {} search index shards unchanged)",
+            search_report.shards
+        ),
     };
     if ctx.json {
         println!("{}", serde_json::to_string(&manifest)?);

@@ -219,10 +219,9 @@ pub fn plan(pattern: &str, fixed: bool, ignore_case: bool) -> Plan {
 }
 
 /// File name of the trigram postings inside the search directory.
-pub const TRIGRAMS: &str = "trigrams.bin";
 const MAGIC: &[u8; 8] = b"CWTRI\x001\x00";
 
-/// Writes `trigrams.bin`:
+/// Writes a shard's trigram file (`tri-<shard>.bin`):
 /// ```text
 /// magic "CWTRI\01\0" | n_files u32 | n_tris u32 | tris [u32; n_tris] ascending
 /// | ends [u64; n_tris] (end offset of each list in the postings area) | postings
@@ -231,58 +230,49 @@ const MAGIC: &[u8; 8] = b"CWTRI\x001\x00";
 /// as LEB128 varints of the gaps (the first one from 0). `per_file[i]` is file i's distinct
 /// trigrams (None: not indexed).
 pub fn write_trigrams(path: &Path, per_file: Vec<Option<Vec<u32>>>) -> std::io::Result<()> {
-    let mut counts = vec![0u32; 1 << 24];
-    for t in per_file.iter().flatten().flatten() {
-        counts[*t as usize] += 1;
+    // (trigram, file) pairs in order: each trigram's files come out ascending.
+    let mut pairs: Vec<u64> = Vec::with_capacity(per_file.iter().flatten().map(|t| t.len()).sum());
+    for (fid, ts) in per_file.iter().enumerate() {
+        pairs.extend(
+            ts.iter()
+                .flatten()
+                .map(|&t| ((t as u64) << 32) | fid as u64),
+        );
     }
-    let tris: Vec<u32> = (0..1u32 << 24)
-        .filter(|&t| counts[t as usize] > 0)
-        .collect();
-    // Start of each trigram's slot in a flat array of file ids.
-    let mut start = vec![0u32; 1 << 24];
-    let mut total = 0u32;
-    for &t in &tris {
-        start[t as usize] = total;
-        total += counts[t as usize];
-    }
-    drop(counts);
-    let mut flat = vec![0u32; total as usize];
-    let mut fill = start.clone();
-    for (fid, ts) in per_file.into_iter().enumerate() {
-        for t in ts.into_iter().flatten() {
-            flat[fill[t as usize] as usize] = fid as u32;
-            fill[t as usize] += 1;
-        }
-    }
-    drop(fill);
-    let mut post: Vec<u8> = Vec::with_capacity(total as usize * 2);
-    let mut ends: Vec<u64> = Vec::with_capacity(tris.len());
-    for (k, &t) in tris.iter().enumerate() {
-        let a = start[t as usize] as usize;
-        let b = tris
-            .get(k + 1)
-            .map(|&n| start[n as usize] as usize)
-            .unwrap_or(flat.len());
-        let mut prev = 0u32;
-        for &fid in &flat[a..b] {
-            let mut gap = fid - prev;
-            prev = fid;
-            loop {
-                let byte = (gap & 0x7f) as u8;
-                gap >>= 7;
-                if gap == 0 {
-                    post.push(byte);
-                    break;
-                }
-                post.push(byte | 0x80);
+    let nfiles = per_file.len() as u32;
+    drop(per_file);
+    pairs.sort_unstable();
+    let mut post: Vec<u8> = Vec::with_capacity(pairs.len() * 2);
+    let mut tris: Vec<u32> = Vec::new();
+    let mut ends: Vec<u64> = Vec::new();
+    let mut prev = 0u32;
+    for (k, &pair) in pairs.iter().enumerate() {
+        let (t, fid) = ((pair >> 32) as u32, pair as u32);
+        if k == 0 || tris.last() != Some(&t) {
+            if k > 0 {
+                ends.push(post.len() as u64);
             }
+            tris.push(t);
+            prev = 0;
         }
+        let mut gap = fid - prev;
+        prev = fid;
+        loop {
+            let byte = (gap & 0x7f) as u8;
+            gap >>= 7;
+            if gap == 0 {
+                post.push(byte);
+                break;
+            }
+            post.push(byte | 0x80);
+        }
+    }
+    if !pairs.is_empty() {
         ends.push(post.len() as u64);
     }
     let f = std::fs::File::create(path)?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
     w.write_all(MAGIC)?;
-    let nfiles = flat.iter().max().map(|&m| m + 1).unwrap_or(0);
     w.write_all(&nfiles.to_le_bytes())?;
     w.write_all(&(tris.len() as u32).to_le_bytes())?;
     for t in &tris {
@@ -483,6 +473,29 @@ impl SearchIndex {
     }
 
     /// Searches every indexed local Go file for `pattern`.
+    /// The files (ids in `files`) the trigram files of every shard let through for `plan`
+    /// (None: every file).
+    fn trigram_candidates(
+        &self,
+        files: &GrepFiles,
+        plan: &Plan,
+    ) -> Result<Option<Vec<u32>>, SearchError> {
+        let mut out = Vec::new();
+        for sh in files.shards.iter().filter(|s| !s.tri.is_empty()) {
+            let tri =
+                Trigrams::open(&self.dir.join(&sh.tri)).map_err(|e| SearchError::Corrupt {
+                    dir: self.dir.display().to_string(),
+                    what: format!("{}: {e}", sh.tri),
+                    root: self.root.display().to_string(),
+                })?;
+            let Some(v) = tri.eval(plan) else {
+                return Ok(None);
+            };
+            out.extend(v.into_iter().filter(|&i| i < sh.files).map(|i| sh.base + i));
+        }
+        Ok(Some(out))
+    }
+
     pub fn grep(&self, pattern: &str, o: &GrepOptions) -> Result<GrepResult, SearchError> {
         let t0 = std::time::Instant::now();
         let m = matcher(pattern, o)?;
@@ -496,11 +509,6 @@ impl SearchIndex {
         };
         let searchable = files.files.iter().filter(|g| wanted(g)).count();
         let plan = plan(pattern, o.fixed, o.ignore_case);
-        let tri = Trigrams::open(&self.dir.join(TRIGRAMS)).map_err(|e| SearchError::Corrupt {
-            dir: self.dir.display().to_string(),
-            what: format!("{TRIGRAMS}: {e}"),
-            root: self.root.display().to_string(),
-        })?;
         let root = std::path::PathBuf::from(&files.root);
         let by_rel = |v: &mut Vec<u32>| {
             v.retain(|&i| files.files.get(i as usize).is_some_and(wanted));
@@ -512,7 +520,7 @@ impl SearchIndex {
             v.dedup();
         };
         let everything = |_: ()| (0..files.files.len() as u32).collect::<Vec<u32>>();
-        let (mut cand, prefiltered) = match tri.eval(&plan) {
+        let (mut cand, prefiltered) = match self.trigram_candidates(&files, &plan)? {
             None => (everything(()), false),
             Some(mut v) => {
                 v.extend(
@@ -651,7 +659,7 @@ mod tests {
     #[test]
     fn trigram_file_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join(TRIGRAMS);
+        let p = dir.path().join("tri-0.bin");
         let per_file = vec![
             Some(vec![t("abc"), t("bcd")]),
             None,

@@ -1,16 +1,21 @@
 //! Search: a tantivy index built inside each index generation, ranked symbol and code search,
 //! and the index-accelerated `grep`.
 //!
-//! Input: the stored [`Symbols`] of a generation and the source files they were built from.
+//! Input: the stored [`Symbols`](crate::store::Symbols) of a generation and the source files they were built from.
 //! Output: `gen-<n>/search/` and answers as plain structs ([`SymbolHit`], [`CodeHit`],
 //! [`grep::Match`]). Must not know: output formats, command-line flags.
 //!
 //! # On-disk format (`gen-<n>/search/`, version [`SEARCH_FORMAT`])
 //! ```text
-//! codewalk.json  {"format": N, ...counts and build seconds} — written last
-//! files.bin      bincode GrepFiles: root + one entry per stored file (rel path, xxh3 hash,
-//!                size, mtime, flags: test, vendor, external, scan-always, reached-through-a-symlink)
-//! <tantivy>      one index, two kinds of documents (field `tags` holds sym/code):
+//! codewalk.json  {"format": N, ...counts, shards, reused shards, build seconds} — written last
+//! shards.json    the shard plan (`build::ShardPlan`): per shard, the smallest package path of
+//!                its range, the digest of its inputs, its segment ids and trigram file
+//! files.bin      bincode GrepFiles: root, one entry per stored file (rel path, xxh3 hash,
+//!                size, mtime, flags: test, vendor, external, scan-always,
+//!                reached-through-a-symlink) shard by shard, and per shard its trigram file
+//!                and the range of its files
+//! <tantivy>      one index, two kinds of documents (field `tags` holds sym/code), each
+//!                shard's in its own segments:
 //!   sym   one per declared symbol: name (code_name words), name_lc (exact and prefix),
 //!         name_raw (exact, letter case kept; only names with a capital letter, the only
 //!         ones a case-sensitive query can equal), qname (words), doc (stemmed words),
@@ -20,40 +25,42 @@
 //!   code  one per chunk of a file: consecutive top-level declarations and the lines between
 //!         them, up to 60 lines (a longer declaration is cut in pieces of 100 lines); code
 //!         words (freqs, no positions), file, pkg, kinds of the declarations; fast `rank`,
-//!         `order`; stored: file, line span, hash, and `insym`: "first last kind qname" per
-//!         declaration piece, to name the declaration around a matching line
-//! trigrams.bin   for each distinct trigram (three bytes, ASCII letters folded to lower case,
-//!                no newline) of the indexed local files, the files holding it; see
-//!                [`grep::write_trigrams`] for the layout
+//!         `order` (package path, file, line); stored: file, line span, hash, and `insym`:
+//!         "first last kind qname" per declaration piece, to name the declaration around a
+//!         matching line
+//! tri-<k>.bin    shard k's trigram postings: for each distinct trigram (three bytes, ASCII
+//!                letters folded to lower case, no newline) of its indexed local files, the
+//!                files holding it; see [`grep::write_trigrams`] for the layout
 //! ```
-//! The generation is replaced as a whole, so the search index always matches index.bin. Code text is indexed only from files whose bytes still hash to what was parsed;
+//! A generation's search index matches its index.bin. It is built shard by shard
+//! (`build.rs`): a shard is a range of package paths, and a shard whose inputs are unchanged
+//! since the previous generation is hard-linked from it instead of being built again. Code
+//! text is indexed only from files whose bytes still hash to what was parsed;
 //! other local files are marked scan-always, so `grep` reads them instead of trusting trigrams.
 //! The tantivy segments are written by worker threads that each own a segment writer and make
 //! the documents they index (`SegmentSink`), not through tantivy's `IndexWriter`, whose
 //! queue hands every small batch to another thread; meta.json lists the segments at the end.
-//! Trigram postings live in their own file rather than in tantivy: one posting per (trigram,
+//! Trigram postings live in their own files rather than in tantivy: one posting per (trigram,
 //! file) pair is the bulk of the data, and a flat sorted table is several times cheaper to
 //! build than tantivy's term hash map, and as cheap to read.
 //!
 //! Format changes: bump [`SEARCH_FORMAT`] and add a line here.
 //! - 1: first format.
+//! - 2: shards (shards.json, one trigram file per shard, files.bin in shard order);
+//!   code chunk `order` by package path, file, line.
 
+mod build;
 pub mod grep;
 mod query;
 pub mod tokenizer;
 
+pub use build::{build_index, trigrams, BuildReport};
 pub use query::{parse_query, KindFilter, ParsedQuery, QuerySyntaxError};
 
-use crate::store::{self, Kind, Symbols, NONE};
-use anyhow::{Context, Result};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use tantivy::collector::TopDocs;
-use tantivy::directory::Directory;
-use tantivy::indexer::SingleSegmentIndexWriter;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
@@ -64,27 +71,13 @@ use tantivy::{DocAddress, Index, IndexReader, TantivyDocument, Term};
 /// Boolean query clauses.
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
-pub const SEARCH_FORMAT: u32 = 1;
+pub const SEARCH_FORMAT: u32 = 2;
 /// The search index directory inside a generation.
 pub const DIR: &str = "search";
 
 /// File flags in files.bin beyond the store's F_TEST / F_VENDOR / F_EXTERNAL.
 pub const G_SCAN: u8 = 16;
 pub const G_SYMLINK: u8 = 32;
-
-/// Lines of a piece of the text between declarations, and of a piece of a long declaration.
-const GAP_CHUNK: u32 = 50;
-const DECL_CHUNK: u32 = 100;
-/// Symbol documents a worker takes at once.
-const SYM_UNIT: usize = 256;
-/// Indexing memory of each worker before it writes a segment. More segments cost
-/// nothing in answers (ranking uses index-wide statistics and a total `order`), and this
-/// memory comes on top of the symbol records while the index is built.
-const WRITER_MEMORY_PER_THREAD: usize = 64 << 20;
-/// A segment is written once its memory is within this of the budget (tantivy's margin).
-const SEGMENT_MARGIN: usize = 1_000_000;
-/// Consecutive pieces are grouped into one code document up to this many lines.
-const CHUNK: u32 = 60;
 
 /// Field handles, built in one place.
 #[derive(Clone, Copy)]
@@ -164,10 +157,22 @@ pub struct GrepFile {
     pub flags: u8,
 }
 
+/// files.bin: every stored file, shard by shard (a shard's files in the order of its
+/// trigram file, so file `base + i` is the shard's file `i`).
 #[derive(Serialize, Deserialize, Debug, Default)]
 pub struct GrepFiles {
     pub root: String,
     pub files: Vec<GrepFile>,
+    pub shards: Vec<GrepShard>,
+}
+
+/// A shard's trigram file and its files' place in [`GrepFiles::files`].
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
+pub struct GrepShard {
+    /// File name in the search directory ("" when the shard has no files).
+    pub tri: String,
+    pub base: u32,
+    pub files: u32,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
@@ -178,596 +183,10 @@ pub struct Meta {
     pub indexed_files: u64,
     pub scan_always_files: u64,
     pub build_seconds: f64,
-}
-
-/// Rank bits: lower is shown first.
-fn sym_rank(flags: u8, exported: bool) -> u64 {
-    (flags & store::F_EXTERNAL != 0) as u64 * 8
-        + (flags & store::F_TEST != 0) as u64 * 4
-        + (flags & store::F_VENDOR != 0) as u64 * 2
-        + (!exported) as u64
-}
-
-fn is_exported(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_uppercase())
-}
-
-fn tags_of(doc: &mut TantivyDocument, f: &Fields, what: &str, flags: u8) {
-    doc.add_text(f.tags, what);
-    if flags & store::F_TEST != 0 {
-        doc.add_text(f.tags, "test");
-    }
-    if flags & store::F_VENDOR != 0 {
-        doc.add_text(f.tags, "vendor");
-    }
-    if flags & store::F_EXTERNAL != 0 {
-        doc.add_text(f.tags, "external");
-    }
-}
-
-/// Whether a root-relative path goes through a symbolic link (ripgrep, which does not follow
-/// links, does not see such files). Memoized per directory prefix.
-fn via_symlink(root: &Path, rel: &str, memo: &mut HashMap<String, bool>) -> bool {
-    let mut prefix = String::new();
-    for (i, comp) in rel.split('/').enumerate() {
-        if i > 0 {
-            prefix.push('/');
-        }
-        prefix.push_str(comp);
-        let link = *memo.entry(prefix.clone()).or_insert_with(|| {
-            std::fs::symlink_metadata(root.join(&prefix))
-                .map(|m| m.file_type().is_symlink())
-                .unwrap_or(false)
-        });
-        if link {
-            return true;
-        }
-    }
-    false
-}
-
-/// Distinct trigrams of `bytes` (ASCII letters folded to lower case), skipping those that span
-/// a line break. `seen` is a 2^24-bit scratch set, left cleared.
-pub fn trigrams(bytes: &[u8], seen: &mut [u64], out: &mut Vec<u32>) {
-    out.clear();
-    if bytes.len() < 3 {
-        return;
-    }
-    let fold = |b: u8| b.to_ascii_lowercase() as u32;
-    let mut t = (fold(bytes[0]) << 8) | fold(bytes[1]);
-    for &b in &bytes[2..] {
-        t = ((t << 8) | fold(b)) & 0xFF_FFFF;
-        let (w, bit) = ((t >> 6) as usize, 1u64 << (t & 63));
-        if seen[w] & bit == 0 {
-            seen[w] |= bit;
-            out.push(t);
-        }
-    }
-    for &t in out.iter() {
-        seen[(t >> 6) as usize] = 0;
-    }
-    // Trigrams with a newline never match a line-oriented pattern.
-    out.retain(|&t| t & 0xFF != 10 && (t >> 8) & 0xFF != 10 && t >> 16 != 10);
-}
-
-/// CPU seconds this process has used (user + system), for the timing line; 0 where
-/// `/proc` is missing.
-fn cpu_seconds() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let Some(rest) = s.rsplit_once(')').map(|x| x.1) else {
-        return 0.0;
-    };
-    // After the command name: state is field 3; utime and stime are fields 14 and 15.
-    let v: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| v.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
-}
-
-/// A worker's segments: documents go straight into a tantivy segment writer owned by the
-/// thread that makes them (no queue between the thread that builds a document and the one
-/// that indexes it, no thread hand-off per document), and a segment is written out when it
-/// reaches `budget`. Each worker writes in its own directory (tantivy's single-segment writer
-/// records its segment in that directory's meta.json, which is how the segment is found
-/// without a race); finished segment files are moved into the search directory, and
-/// [`build_index`] lists them all in its meta.json.
-struct SegmentSink {
-    index: Index,
-    /// The worker's own directory.
-    dir: PathBuf,
-    /// The search index directory the segments are moved to.
-    dest: PathBuf,
-    budget: usize,
-    cur: Option<SingleSegmentIndexWriter<TantivyDocument>>,
-    done: Vec<tantivy::index::SegmentMeta>,
-}
-
-impl SegmentSink {
-    fn new(dest: &Path, worker: usize, schema: Schema, budget: usize) -> Result<SegmentSink> {
-        let dir = dest.join(format!("worker-{worker}"));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let index = Index::create_in_dir(&dir, schema).context("cannot create the search index")?;
-        tokenizer::register(&index);
-        Ok(SegmentSink {
-            index,
-            dir,
-            dest: dest.to_path_buf(),
-            budget,
-            cur: None,
-            done: Vec::new(),
-        })
-    }
-
-    fn add(&mut self, d: TantivyDocument) -> Result<()> {
-        let w = match &mut self.cur {
-            Some(w) => w,
-            None => self.cur.insert(
-                SingleSegmentIndexWriter::new(self.index.clone(), self.budget)
-                    .context("cannot start a search index segment")?,
-            ),
-        };
-        w.add_document(d)?;
-        Ok(())
-    }
-
-    /// Writes the segment out when it is full (checked between work units, as tantivy's own
-    /// writer checks between batches).
-    fn maybe_flush(&mut self) -> Result<()> {
-        let full = self
-            .cur
-            .as_ref()
-            .is_some_and(|w| w.mem_usage() >= self.budget - SEGMENT_MARGIN);
-        if full {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        let Some(w) = self.cur.take() else {
-            return Ok(());
-        };
-        let cannot = || {
-            format!(
-                "cannot write a search index segment in {}",
-                self.dir.display()
-            )
-        };
-        let index = w.finalize().with_context(cannot)?;
-        let metas = index.load_metas().with_context(cannot)?;
-        for seg in metas.segments {
-            seg.untrack_temp_docstore();
-            for file in seg.list_files() {
-                match std::fs::rename(self.dir.join(&file), self.dest.join(&file)) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e).with_context(cannot),
-                }
-            }
-            self.done.push(seg);
-        }
-        Ok(())
-    }
-}
-
-/// Builds the search index for a generation directory (`gen_dir/search/`).
-pub fn build_index(gen_dir: &Path, symbols: &Symbols) -> Result<()> {
-    let t0 = std::time::Instant::now();
-    let cpu0 = cpu_seconds();
-    let dir = gen_dir.join(DIR);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let (schema, f) = schema();
-    let index =
-        Index::create_in_dir(&dir, schema.clone()).context("cannot create the search index")?;
-    let threads = rayon::current_num_threads().clamp(1, 8);
-    let root = PathBuf::from(&symbols.root);
-
-    // Symbol documents, with `order` = position in (rank, package path, qname).
-    let pkg_of = |s: &store::SymRec| symbols.pkgs.get(s.pkg as usize);
-    let flags_of = |s: &store::SymRec| {
-        let mut fl = pkg_of(s).map(|p| p.flags).unwrap_or(store::F_EXTERNAL);
-        if let Some(file) = symbols.files.get(s.file as usize) {
-            fl |= file.flags;
-        }
-        fl
-    };
-    let ids: Vec<u32> = (0..symbols.syms.len() as u32)
-        .filter(|&i| symbols.syms[i as usize].file != NONE)
-        .collect();
-    let mut keyed: Vec<(u64, &str, &str, u32)> = ids
-        .par_iter()
-        .map(|&i| {
-            let s = &symbols.syms[i as usize];
-            (
-                sym_rank(flags_of(s), is_exported(&s.name)),
-                pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""),
-                s.qname.as_str(),
-                i,
-            )
-        })
-        .collect();
-    keyed.par_sort_unstable();
-    let ids: Vec<u32> = keyed.into_iter().map(|k| k.3).collect();
-    let sym_docs = ids.len() as u64;
-
-    // Files: grep entries, symlink check, file order for code chunks.
-    let mut memo = HashMap::new();
-    let mut gfiles = GrepFiles {
-        root: symbols.root.clone(),
-        files: Vec::with_capacity(symbols.files.len()),
-    };
-    for file in &symbols.files {
-        let mut flags = file.flags & (store::F_TEST | store::F_VENDOR | store::F_EXTERNAL);
-        let pflags = symbols
-            .pkgs
-            .get(file.pkg as usize)
-            .map(|p| p.flags & store::F_VENDOR)
-            .unwrap_or(0);
-        flags |= pflags;
-        if flags & store::F_EXTERNAL == 0 && via_symlink(&root, &file.rel, &mut memo) {
-            flags |= G_SYMLINK;
-        }
-        gfiles.files.push(GrepFile {
-            rel: file.rel.clone(),
-            hash: file.hash,
-            size: file.size,
-            mtime_ns: file.mtime_ns,
-            flags,
-        });
-    }
-    let mut forder: Vec<u32> = (0..symbols.files.len() as u32).collect();
-    forder.sort_by(|&a, &b| {
-        let (fa, fb) = (&gfiles.files[a as usize], &gfiles.files[b as usize]);
-        ((fa.flags & 6), fa.rel.as_str()).cmp(&((fb.flags & 6), fb.rel.as_str()))
-    });
-    let mut file_rank = vec![0u64; symbols.files.len()];
-    for (o, &i) in forder.iter().enumerate() {
-        file_rank[i as usize] = o as u64;
-    }
-    // Top-level declarations per file, for code chunks.
-    let mut decls: Vec<Vec<u32>> = vec![Vec::new(); symbols.files.len()];
-    for (i, s) in symbols.syms.iter().enumerate() {
-        if s.file != NONE && s.kind != Kind::IfaceMethod && s.end_line >= s.start_line {
-            decls[s.file as usize].push(i as u32);
-        }
-    }
-    let t_prep = t0.elapsed();
-
-    // Work units, taken in turn by the workers: runs of symbol documents, then files.
-    let sym_units = ids.len().div_ceil(SYM_UNIT);
-    let units = sym_units + symbols.files.len();
-    let next = AtomicUsize::new(0);
-    let code_docs = AtomicU64::new(0);
-    let failed = AtomicBool::new(false);
-    let sym_doc = |order: usize, i: u32| -> TantivyDocument {
-        let s = &symbols.syms[i as usize];
-        let fl = flags_of(s);
-        let mut d = TantivyDocument::new();
-        d.add_text(f.name, &s.name);
-        d.add_text(f.name_lc, &s.name);
-        // Only a query with a capital letter looks at `name_raw` (the `ExactCase` tier), and
-        // only a name with one can equal it.
-        if s.name.chars().any(|c| c.is_uppercase()) {
-            d.add_text(f.name_raw, &s.name);
-        }
-        d.add_text(f.qname, &s.qname);
-        if !s.doc.is_empty() {
-            d.add_text(f.doc, &s.doc);
-        }
-        if !s.signature.is_empty() {
-            d.add_text(f.sig, &s.signature);
-        }
-        d.add_text(f.kind, s.kind.as_str());
-        d.add_text(f.pkg, pkg_of(s).map(|p| p.path.as_str()).unwrap_or(""));
-        d.add_text(f.file, &symbols.files[s.file as usize].rel);
-        d.add_u64(f.line, s.line as u64);
-        d.add_u64(f.col, s.col as u64);
-        tags_of(&mut d, &f, "sym", fl);
-        if !is_exported(&s.name) {
-            d.add_text(f.tags, "unexported");
-        }
-        d.add_u64(f.rank, sym_rank(fl, is_exported(&s.name)));
-        d.add_u64(f.order, order as u64);
-        d
-    };
-    // Per file: Some(distinct trigrams) when indexed, None when grep must always read it.
-    let file_unit =
-        |sink: &mut SegmentSink, seen: &mut [u64], fi: usize| -> Result<Option<Vec<u32>>> {
-            let file = &symbols.files[fi];
-            let g = &gfiles.files[fi];
-            if g.flags & store::F_EXTERNAL != 0 {
-                return Ok(Some(Vec::new()));
-            }
-            let Ok(bytes) = std::fs::read(root.join(&file.rel)) else {
-                return Ok(None);
-            };
-            if bytes.len() as u64 > crate::walk::DEFAULT_MAX_FILE_SIZE
-                || xxhash_rust::xxh3::xxh3_64(&bytes) != file.hash
-            {
-                return Ok(None);
-            }
-            let mut tris = Vec::new();
-            trigrams(&bytes, seen, &mut tris);
-            let n = add_code_chunks(
-                sink,
-                &f,
-                symbols,
-                fi,
-                &bytes,
-                &decls[fi],
-                file_rank[fi],
-                g.flags,
-            )?;
-            code_docs.fetch_add(n, Ordering::Relaxed);
-            Ok(Some(tris))
-        };
-    let (tx, rx) = std::sync::mpsc::channel::<Result<Vec<(usize, Option<Vec<u32>>)>>>();
-    let (per_file, t_docs, t_tri, segments) = std::thread::scope(|scope| -> Result<_> {
-        let workers: Vec<_> = (0..threads)
-            .map(|w| {
-                let tx = tx.clone();
-                let (dir, schema, next, failed) = (&dir, &schema, &next, &failed);
-                let (ids, sym_doc, file_unit) = (&ids, &sym_doc, &file_unit);
-                scope.spawn(move || -> Result<Vec<tantivy::index::SegmentMeta>> {
-                    let budget = WRITER_MEMORY_PER_THREAD;
-                    let mut sink = match SegmentSink::new(dir, w, schema.clone(), budget) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            failed.store(true, Ordering::Relaxed);
-                            let _ = tx.send(Err(e));
-                            return Ok(Vec::new());
-                        }
-                    };
-                    let mut seen = vec![0u64; 1 << 18];
-                    let mut files = Vec::new();
-                    let run = (|| -> Result<()> {
-                        loop {
-                            let u = next.fetch_add(1, Ordering::Relaxed);
-                            if u >= units || failed.load(Ordering::Relaxed) {
-                                return Ok(());
-                            }
-                            if u < sym_units {
-                                let from = u * SYM_UNIT;
-                                let to = (from + SYM_UNIT).min(ids.len());
-                                for (order, &i) in (from..to).zip(&ids[from..to]) {
-                                    sink.add(sym_doc(order, i))?;
-                                }
-                            } else {
-                                let fi = u - sym_units;
-                                files.push((fi, file_unit(&mut sink, &mut seen, fi)?));
-                            }
-                            sink.maybe_flush()?;
-                        }
-                    })();
-                    if run.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    // The main thread writes the trigram file while the last segments are
-                    // written out.
-                    let _ = tx.send(run.map(|()| files));
-                    sink.flush()?;
-                    std::fs::remove_dir_all(&sink.dir)
-                        .with_context(|| format!("cannot remove {}", sink.dir.display()))?;
-                    Ok(sink.done)
-                })
-            })
-            .collect();
-        drop(tx);
-        let mut per_file: Vec<Option<Vec<u32>>> = vec![None; symbols.files.len()];
-        let mut first_err = None;
-        // One message per worker, sent when it has no more documents to add.
-        for r in rx.iter().take(threads) {
-            match r {
-                Ok(v) => {
-                    for (fi, t) in v {
-                        per_file[fi] = t;
-                    }
-                }
-                Err(e) => {
-                    first_err.get_or_insert(e);
-                }
-            }
-        }
-        let t_docs = t0.elapsed();
-        let mut t_tri = std::time::Duration::ZERO;
-        let mut scan = Vec::new();
-        if first_err.is_none() {
-            scan = per_file.iter().map(|t| t.is_none()).collect();
-            let t = std::time::Instant::now();
-            let p = dir.join(grep::TRIGRAMS);
-            if let Err(e) = grep::write_trigrams(&p, per_file)
-                .with_context(|| format!("cannot write {}", p.display()))
-            {
-                first_err = Some(e);
-            }
-            t_tri = t.elapsed();
-        }
-        let mut segments = Vec::new();
-        for w in workers {
-            match w.join() {
-                Ok(Ok(done)) => segments.extend(done),
-                Ok(Err(e)) => {
-                    first_err.get_or_insert(e);
-                }
-                Err(p) => std::panic::resume_unwind(p),
-            }
-        }
-        if let Some(e) = first_err {
-            return Err(e);
-        }
-        Ok((scan, t_docs, t_tri, segments))
-    })?;
-    let mut scan_always = 0;
-    for (g, &scan) in gfiles.files.iter_mut().zip(&per_file) {
-        if scan {
-            g.flags |= G_SCAN;
-            scan_always += 1;
-        }
-    }
-    // Register the segments (what tantivy's `IndexWriter::commit` does).
-    let mut metas = index
-        .load_metas()
-        .context("cannot read the search index meta")?;
-    metas.segments = segments;
-    metas.opstamp = 0;
-    let mut buf = serde_json::to_vec_pretty(&metas)?;
-    buf.push(b'\n');
-    index
-        .directory()
-        .atomic_write(Path::new("meta.json"), &buf)
-        .context("cannot write the search index meta")?;
-    index
-        .directory()
-        .sync_directory()
-        .context("cannot write the search index")?;
-    let t_commit = t0.elapsed();
-    let p = dir.join("files.bin");
-    std::fs::write(&p, bincode::serialize(&gfiles)?)
-        .with_context(|| format!("cannot write {}", p.display()))?;
-    let meta = Meta {
-        format: SEARCH_FORMAT,
-        symbol_docs: sym_docs,
-        code_docs: code_docs.into_inner(),
-        indexed_files: (symbols.files.len() - scan_always) as u64,
-        scan_always_files: scan_always as u64,
-        build_seconds: t0.elapsed().as_secs_f64(),
-    };
-    let p = dir.join("codewalk.json");
-    std::fs::write(&p, serde_json::to_vec_pretty(&meta)?)
-        .with_context(|| format!("cannot write {}", p.display()))?;
-    if std::env::var_os("CODEWALK_TIMINGS").is_some() {
-        eprintln!(
-            "timing: search index: prepare {:.2?}, documents {:.2?}, trigram file {:.2?}, segments+commit {:.2?}, total {:.2?}, cpu {:.2}s ({} symbol, {} code docs, {} files; {} scan-always)",
-            t_prep,
-            t_docs - t_prep,
-            t_tri,
-            t_commit - t_docs,
-            t0.elapsed(),
-            cpu_seconds() - cpu0,
-            meta.symbol_docs,
-            meta.code_docs,
-            meta.indexed_files,
-            meta.scan_always_files
-        );
-    }
-    Ok(())
-}
-
-/// Splits a file into code chunks (declarations and the lines between them) and indexes them.
-fn add_code_chunks(
-    sink: &mut SegmentSink,
-    f: &Fields,
-    symbols: &Symbols,
-    fi: usize,
-    bytes: &[u8],
-    decls: &[u32],
-    file_rank: u64,
-    flags: u8,
-) -> Result<u64> {
-    let text = String::from_utf8_lossy(bytes);
-    let text: &str = &text;
-    // Byte offset of the start of each line (1-based lines: starts[l-1]).
-    let mut starts = vec![0usize];
-    starts.extend(memchr_iter(text.as_bytes()).map(|i| i + 1));
-    if starts.last() == Some(&text.len()) && !text.is_empty() {
-        starts.pop();
-    }
-    let nlines = starts.len() as u32;
-    let span = |a: u32, b: u32| -> &str {
-        let s = starts[(a - 1) as usize];
-        let e = starts.get(b as usize).copied().unwrap_or(text.len());
-        &text[s..e.max(s)]
-    };
-    let mut ds: Vec<&store::SymRec> = decls.iter().map(|&i| &symbols.syms[i as usize]).collect();
-    ds.sort_by_key(|s| (s.start_line, std::cmp::Reverse(s.end_line)));
-    let file = &symbols.files[fi];
-    let pkg = symbols
-        .pkgs
-        .get(file.pkg as usize)
-        .map(|p| p.path.as_str())
-        .unwrap_or("");
-    let rank = (flags & store::F_TEST != 0) as u64 * 4 + (flags & store::F_VENDOR != 0) as u64 * 2;
-    // Units: pieces of declarations (≤ DECL_CHUNK lines) and of the lines between them
-    // (≤ GAP_CHUNK), in line order.
-    let mut units: Vec<(u32, u32, Option<&store::SymRec>)> = Vec::new();
-    let gap = |from: u32, to: u32, units: &mut Vec<(u32, u32, Option<&store::SymRec>)>| {
-        let mut a = from;
-        while a <= to {
-            let b = (a + GAP_CHUNK - 1).min(to);
-            units.push((a, b, None));
-            a = b + 1;
-        }
-    };
-    let mut next = 1u32; // first line not yet covered
-    for s in ds {
-        let (a, b) = (s.start_line.max(1), s.end_line.min(nlines));
-        if a < next || a > nlines {
-            continue; // nested in (or overlapping) the previous declaration
-        }
-        if a > next {
-            gap(next, a - 1, &mut units);
-        }
-        let mut x = a;
-        while x <= b {
-            let y = (x + DECL_CHUNK - 1).min(b);
-            units.push((x, y, Some(s)));
-            x = y + 1;
-        }
-        next = b + 1;
-    }
-    if next <= nlines {
-        gap(next, nlines, &mut units);
-    }
-    // Chunks: consecutive units up to CHUNK lines (a longer unit is a chunk of its own).
-    let mut n = 0;
-    let mut i = 0;
-    while i < units.len() {
-        let a = units[i].0;
-        let mut j = i + 1;
-        while j < units.len() && units[j].1 - a < CHUNK {
-            j += 1;
-        }
-        let b = units[j - 1].1;
-        let body = span(a, b);
-        if !body.trim().is_empty() {
-            let mut d = TantivyDocument::new();
-            d.add_text(f.code, body);
-            d.add_text(f.file, &file.rel);
-            d.add_text(f.pkg, pkg);
-            d.add_u64(f.line, a as u64);
-            d.add_u64(f.endline, b as u64);
-            d.add_u64(f.hash, file.hash);
-            let mut kinds: Vec<&str> = Vec::new();
-            for &(x, y, sym) in &units[i..j] {
-                if let Some(s) = sym {
-                    if !kinds.contains(&s.kind.as_str()) {
-                        kinds.push(s.kind.as_str());
-                        d.add_text(f.kind, s.kind.as_str());
-                    }
-                    d.add_text(
-                        f.insym,
-                        format!("{x} {y} {} {}", s.kind.as_str().replace(' ', "_"), s.qname),
-                    );
-                }
-            }
-            tags_of(&mut d, f, "code", flags);
-            d.add_u64(f.rank, rank);
-            d.add_u64(f.order, (file_rank << 24) | a as u64);
-            sink.add(d)?;
-            n += 1;
-        }
-        i = j;
-    }
-    Ok(n)
-}
-
-fn memchr_iter(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    b.iter()
-        .enumerate()
-        .filter(|(_, &c)| c == b'\n')
-        .map(|(i, _)| i)
+    #[serde(default)]
+    pub shards: u64,
+    #[serde(default)]
+    pub reused_shards: u64,
 }
 
 /// Why the search index cannot be used.

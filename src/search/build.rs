@@ -1,0 +1,930 @@
+//! Building the search index of a generation (`gen-<n>/search/`), shard by shard.
+//!
+//! The index is cut into shards: contiguous ranges of package paths, chosen when there is no
+//! previous search index to follow (about [`TARGET_SHARDS`] of them, by symbol documents and
+//! source bytes) and kept from one generation to the next. A shard's documents are written to its own
+//! segments and its trigram postings to its own file, and the shard has a digest of everything
+//! its documents are made of. When `codewalk index` runs again, a shard whose digest is
+//! unchanged is not built: its segment files and trigram file are hard-linked from the
+//! previous generation. An edit rebuilds the shard that holds the edited package.
+//!
+//! `order` (the total order of results) is made so that it does not depend on where the shard
+//! boundaries are: a symbol's is (rank, shard, position in the shard by package path and
+//! qualified name), which, shards being ranges of package paths, is the order by (rank,
+//! package path, qualified name) over the whole index; a code chunk's is (shard, position
+//! in the shard by package path, file, line). Tantivy's scores use index-wide statistics, so
+//! answers are the same whatever the boundaries, and a re-indexed tree answers as a fresh one.
+
+use super::{grep, schema, tokenizer, Fields, GrepFile, GrepFiles, GrepShard, Meta, DIR};
+use super::{G_SCAN, G_SYMLINK, SEARCH_FORMAT};
+use crate::store::{self, Kind, Symbols, NONE};
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use tantivy::directory::Directory;
+use tantivy::index::SegmentMeta;
+use tantivy::indexer::SingleSegmentIndexWriter;
+use tantivy::schema::Schema;
+use tantivy::{Index, TantivyDocument};
+
+/// Lines of a piece of the text between declarations, and of a piece of a long declaration.
+const GAP_CHUNK: u32 = 50;
+const DECL_CHUNK: u32 = 100;
+/// Indexing memory of each worker before it writes a segment (a shard's segment is also
+/// written when the shard is done). More segments cost nothing in answers (ranking uses
+/// index-wide statistics and a total `order`), and this memory comes on top of the symbol
+/// records while the index is built.
+const WRITER_MEMORY_PER_THREAD: usize = 64 << 20;
+/// A segment is written once its memory is within this of the budget (tantivy's margin).
+const SEGMENT_MARGIN: usize = 1_000_000;
+/// Consecutive pieces are grouped into one code document up to this many lines.
+const CHUNK: u32 = 60;
+/// Symbol documents added between two checks of the segment writer's memory.
+const SYM_UNIT: usize = 256;
+/// A fresh plan cuts the tree into about this many shards of equal weight (one per symbol
+/// document plus one per [`BYTES_PER_WEIGHT`] bytes of local source), none lighter than
+/// [`MIN_SHARD_WEIGHT`]. Each shard is at least one segment, and a query opens every segment:
+/// on the GOPATH tree a symbol search took 7 ms with 5 segments, 12 ms with 12 and 20 ms with
+/// 42. With 12, an edit rebuilds a twelfth of the search index.
+const TARGET_SHARDS: u64 = 12;
+const MIN_SHARD_WEIGHT: u64 = 20_000;
+const BYTES_PER_WEIGHT: u64 = 200;
+/// The shard plan in the search directory.
+pub const SHARDS: &str = "shards.json";
+
+/// `shards.json`: the shards of a search index, what they were built from and where their
+/// data is.
+#[derive(Serialize, Deserialize, Default, Debug)]
+struct ShardPlan {
+    format: u32,
+    /// `pipeline::build_stamp` of the codewalk that wrote it (a different tokenizer or
+    /// document layout must not be reused).
+    build: u64,
+    shards: Vec<ShardState>,
+}
+
+#[derive(Serialize, Deserialize, Default, Debug, Clone)]
+struct ShardState {
+    /// Smallest package path of the range (the first shard's is ""); the range ends where
+    /// the next shard's begins.
+    from: String,
+    /// xxh3 of everything the shard's documents and trigrams are made of.
+    digest: u64,
+    /// Tantivy segment ids.
+    segments: Vec<String>,
+    /// Trigram file ("" when the shard has no files).
+    tri: String,
+    files: u32,
+    /// Files read for grep whatever the trigrams say (changed since parsing); a shard with
+    /// any is never reused.
+    scan: u32,
+    sym_docs: u64,
+    code_docs: u64,
+}
+
+/// What a build did, for the index summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BuildReport {
+    pub shards: usize,
+    pub reused_shards: usize,
+}
+
+/// Rank bits: lower is shown first.
+fn sym_rank(flags: u8, exported: bool) -> u64 {
+    (flags & store::F_EXTERNAL != 0) as u64 * 8
+        + (flags & store::F_TEST != 0) as u64 * 4
+        + (flags & store::F_VENDOR != 0) as u64 * 2
+        + (!exported) as u64
+}
+
+fn is_exported(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_uppercase())
+}
+
+fn tags_of(doc: &mut TantivyDocument, f: &Fields, what: &str, flags: u8) {
+    doc.add_text(f.tags, what);
+    if flags & store::F_TEST != 0 {
+        doc.add_text(f.tags, "test");
+    }
+    if flags & store::F_VENDOR != 0 {
+        doc.add_text(f.tags, "vendor");
+    }
+    if flags & store::F_EXTERNAL != 0 {
+        doc.add_text(f.tags, "external");
+    }
+}
+
+/// Whether a root-relative path goes through a symbolic link (ripgrep, which does not follow
+/// links, does not see such files). Memoized per directory prefix.
+fn via_symlink(root: &Path, rel: &str, memo: &mut HashMap<String, bool>) -> bool {
+    let mut prefix = String::new();
+    for (i, comp) in rel.split('/').enumerate() {
+        if i > 0 {
+            prefix.push('/');
+        }
+        prefix.push_str(comp);
+        let link = *memo.entry(prefix.clone()).or_insert_with(|| {
+            std::fs::symlink_metadata(root.join(&prefix))
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false)
+        });
+        if link {
+            return true;
+        }
+    }
+    false
+}
+
+/// Distinct trigrams of `bytes` (ASCII letters folded to lower case), skipping those that span
+/// a line break. `seen` is a 2^24-bit scratch set, left cleared.
+pub fn trigrams(bytes: &[u8], seen: &mut [u64], out: &mut Vec<u32>) {
+    out.clear();
+    if bytes.len() < 3 {
+        return;
+    }
+    let fold = |b: u8| b.to_ascii_lowercase() as u32;
+    let mut t = (fold(bytes[0]) << 8) | fold(bytes[1]);
+    for &b in &bytes[2..] {
+        t = ((t << 8) | fold(b)) & 0xFF_FFFF;
+        let (w, bit) = ((t >> 6) as usize, 1u64 << (t & 63));
+        if seen[w] & bit == 0 {
+            seen[w] |= bit;
+            out.push(t);
+        }
+    }
+    for &t in out.iter() {
+        seen[(t >> 6) as usize] = 0;
+    }
+    // Trigrams with a newline never match a line-oriented pattern.
+    out.retain(|&t| t & 0xFF != 10 && (t >> 8) & 0xFF != 10 && t >> 16 != 10);
+}
+
+/// CPU seconds this process has used (user + system), for the timing line; 0 where
+/// `/proc` is missing.
+fn cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(rest) = s.rsplit_once(')').map(|x| x.1) else {
+        return 0.0;
+    };
+    // After the command name: state is field 3; utime and stime are fields 14 and 15.
+    let v: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| v.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// A worker's segments: documents go straight into a tantivy segment writer owned by the
+/// thread that makes them (no queue between the thread that builds a document and the one
+/// that indexes it, no thread hand-off per document), and a segment is written out when it
+/// reaches `budget`. Each worker writes in its own directory (tantivy's single-segment writer
+/// records its segment in that directory's meta.json, which is how the segment is found
+/// without a race); finished segment files are moved into the search directory, and
+/// [`build_index`] lists them all in its meta.json.
+struct SegmentSink {
+    index: Index,
+    /// The worker's own directory.
+    dir: PathBuf,
+    /// The search index directory the segments are moved to.
+    dest: PathBuf,
+    budget: usize,
+    cur: Option<SingleSegmentIndexWriter<TantivyDocument>>,
+    done: Vec<tantivy::index::SegmentMeta>,
+}
+
+impl SegmentSink {
+    fn new(dest: &Path, worker: usize, schema: Schema, budget: usize) -> Result<SegmentSink> {
+        let dir = dest.join(format!("worker-{worker}"));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let index = Index::create_in_dir(&dir, schema).context("cannot create the search index")?;
+        tokenizer::register(&index);
+        Ok(SegmentSink {
+            index,
+            dir,
+            dest: dest.to_path_buf(),
+            budget,
+            cur: None,
+            done: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, d: TantivyDocument) -> Result<()> {
+        let w = match &mut self.cur {
+            Some(w) => w,
+            None => self.cur.insert(
+                SingleSegmentIndexWriter::new(self.index.clone(), self.budget)
+                    .context("cannot start a search index segment")?,
+            ),
+        };
+        w.add_document(d)?;
+        Ok(())
+    }
+
+    /// Writes the segment out when it is full (checked between work units, as tantivy's own
+    /// writer checks between batches).
+    fn maybe_flush(&mut self) -> Result<()> {
+        let full = self
+            .cur
+            .as_ref()
+            .is_some_and(|w| w.mem_usage() >= self.budget - SEGMENT_MARGIN);
+        if full {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let Some(w) = self.cur.take() else {
+            return Ok(());
+        };
+        let cannot = || {
+            format!(
+                "cannot write a search index segment in {}",
+                self.dir.display()
+            )
+        };
+        let index = w.finalize().with_context(cannot)?;
+        let metas = index.load_metas().with_context(cannot)?;
+        for seg in metas.segments {
+            seg.untrack_temp_docstore();
+            for file in seg.list_files() {
+                match std::fs::rename(self.dir.join(&file), self.dest.join(&file)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).with_context(cannot),
+                }
+            }
+            self.done.push(seg);
+        }
+        Ok(())
+    }
+}
+
+/// The previous generation's search index, when this build may take shards from it.
+struct Prev {
+    dir: PathBuf,
+    plan: ShardPlan,
+    segments: HashMap<String, SegmentMeta>,
+}
+
+impl Prev {
+    fn load(prev_gen: &Path, build: u64) -> Option<Prev> {
+        let dir = prev_gen.join(DIR);
+        // codewalk.json is written last: without it the index is not complete.
+        std::fs::metadata(dir.join("codewalk.json")).ok()?;
+        let plan: ShardPlan =
+            serde_json::from_slice(&std::fs::read(dir.join(SHARDS)).ok()?).ok()?;
+        if plan.format != SEARCH_FORMAT || plan.build != build || plan.shards.is_empty() {
+            return None;
+        }
+        let metas = Index::open_in_dir(&dir).ok()?.load_metas().ok()?;
+        let segments = metas
+            .segments
+            .into_iter()
+            .map(|m| (m.id().uuid_string(), m))
+            .collect();
+        Some(Prev {
+            dir,
+            plan,
+            segments,
+        })
+    }
+
+    /// Hard-links shard `k`'s segment and trigram files into `dest`; their segment metas, or
+    /// None (and nothing left behind) when a file cannot be linked.
+    fn link(&self, k: usize, dest: &Path) -> Option<Vec<SegmentMeta>> {
+        let st = self.plan.shards.get(k)?;
+        let mut metas = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for id in &st.segments {
+            let m = self.segments.get(id)?;
+            names.extend(
+                m.list_files()
+                    .into_iter()
+                    .filter(|p| self.dir.join(p).exists())
+                    .map(|p| p.to_string_lossy().into_owned()),
+            );
+            metas.push(m.clone());
+        }
+        if !st.tri.is_empty() {
+            names.push(st.tri.clone());
+        }
+        for (i, n) in names.iter().enumerate() {
+            if std::fs::hard_link(self.dir.join(n), dest.join(n)).is_err() {
+                for n in &names[..i] {
+                    let _ = std::fs::remove_file(dest.join(n));
+                }
+                return None;
+            }
+        }
+        Some(metas)
+    }
+}
+
+/// The shard ranges: the previous plan's when it has one and none of its shards has grown
+/// past four times its share of the weight, else a fresh cut: packages in path order, a new
+/// shard once the current one holds its share.
+fn plan_bounds(symbols: &Symbols, prev: Option<&ShardPlan>) -> Vec<String> {
+    let mut weight: HashMap<&str, u64> = HashMap::new();
+    for s in &symbols.syms {
+        if s.file != NONE {
+            let p = symbols
+                .pkgs
+                .get(s.pkg as usize)
+                .map_or("", |p| p.path.as_str());
+            *weight.entry(p).or_default() += 1;
+        }
+    }
+    for file in &symbols.files {
+        if file.flags & store::F_EXTERNAL == 0 {
+            let p = symbols
+                .pkgs
+                .get(file.pkg as usize)
+                .map_or("", |p| p.path.as_str());
+            *weight.entry(p).or_default() += file.size / BYTES_PER_WEIGHT;
+        }
+    }
+    let mut paths: Vec<(&str, u64)> = weight.into_iter().collect();
+    paths.sort_unstable();
+    let total: u64 = paths.iter().map(|p| p.1).sum();
+    // Tests cut small trees into many shards to show answers do not depend on the cuts.
+    let limit = std::env::var("CODEWALK_SEARCH_SHARD_WEIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or((total / TARGET_SHARDS).max(MIN_SHARD_WEIGHT));
+    if let Some(prev) = prev {
+        let bounds: Vec<String> = prev.shards.iter().map(|s| s.from.clone()).collect();
+        let mut per = vec![0u64; bounds.len()];
+        for (p, w) in &paths {
+            per[bounds
+                .partition_point(|b| b.as_str() <= *p)
+                .saturating_sub(1)] += w;
+        }
+        if per.iter().all(|&w| w <= 4 * limit) {
+            return bounds;
+        }
+    }
+    let mut bounds = vec![String::new()];
+    let mut acc = 0;
+    for (p, w) in paths {
+        if acc >= limit {
+            bounds.push(p.to_string());
+            acc = 0;
+        }
+        acc += w;
+    }
+    bounds
+}
+
+/// One shard's documents, in the order they get their `order`.
+struct Shard {
+    /// Symbols by (rank, package path, qualified name).
+    syms: Vec<u32>,
+    /// Files by (package path, path).
+    files: Vec<u32>,
+    digest: u64,
+    weight: u64,
+}
+
+/// A shard built now: its index, state, segments, and its files (by position) that grep must
+/// always read.
+type Built = (usize, ShardState, Vec<SegmentMeta>, Vec<u32>);
+
+/// Builds the search index for a generation directory (`gen_dir/search/`), taking over the
+/// unchanged shards of `prev_gen`'s.
+pub fn build_index(
+    gen_dir: &Path,
+    symbols: &Symbols,
+    prev_gen: Option<&Path>,
+) -> Result<BuildReport> {
+    let t0 = std::time::Instant::now();
+    let cpu0 = cpu_seconds();
+    let dir = gen_dir.join(DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (schema, f) = schema();
+    let index =
+        Index::create_in_dir(&dir, schema.clone()).context("cannot create the search index")?;
+    let threads = rayon::current_num_threads().clamp(1, 8);
+    let root = PathBuf::from(&symbols.root);
+    let build = crate::pipeline::build_stamp();
+
+    let path_of = |p: u32| symbols.pkgs.get(p as usize).map_or("", |p| p.path.as_str());
+    let flags_of = |s: &store::SymRec| {
+        let mut fl = symbols
+            .pkgs
+            .get(s.pkg as usize)
+            .map_or(store::F_EXTERNAL, |p| p.flags);
+        if let Some(file) = symbols.files.get(s.file as usize) {
+            fl |= file.flags;
+        }
+        fl
+    };
+    let rank_of = |s: &store::SymRec| sym_rank(flags_of(s), is_exported(&s.name));
+
+    // Files as grep sees them (flags, symlink check).
+    let mut memo = HashMap::new();
+    let mut gfiles: Vec<GrepFile> = Vec::with_capacity(symbols.files.len());
+    for file in &symbols.files {
+        let mut flags = file.flags & (store::F_TEST | store::F_VENDOR | store::F_EXTERNAL);
+        flags |= symbols
+            .pkgs
+            .get(file.pkg as usize)
+            .map_or(0, |p| p.flags & store::F_VENDOR);
+        if flags & store::F_EXTERNAL == 0 && via_symlink(&root, &file.rel, &mut memo) {
+            flags |= G_SYMLINK;
+        }
+        gfiles.push(GrepFile {
+            rel: file.rel.clone(),
+            hash: file.hash,
+            size: file.size,
+            mtime_ns: file.mtime_ns,
+            flags,
+        });
+    }
+
+    // The shard plan: the previous one's ranges when it can be followed.
+    let prev = prev_gen.and_then(|g| Prev::load(g, build));
+    let bounds = plan_bounds(symbols, prev.as_ref().map(|p| &p.plan));
+    let shard_of = |pkg: u32| -> usize {
+        let p = path_of(pkg);
+        bounds
+            .partition_point(|b| b.as_str() <= p)
+            .saturating_sub(1)
+    };
+    let mut syms_of: Vec<Vec<u32>> = vec![Vec::new(); bounds.len()];
+    for (i, s) in symbols.syms.iter().enumerate() {
+        if s.file != NONE {
+            syms_of[shard_of(s.pkg)].push(i as u32);
+        }
+    }
+    let mut files_of: Vec<Vec<u32>> = vec![Vec::new(); bounds.len()];
+    for (i, file) in symbols.files.iter().enumerate() {
+        files_of[shard_of(file.pkg)].push(i as u32);
+    }
+    // Top-level declarations per file, for code chunks.
+    let mut decls: Vec<Vec<u32>> = vec![Vec::new(); symbols.files.len()];
+    for (i, s) in symbols.syms.iter().enumerate() {
+        if s.file != NONE && s.kind != Kind::IfaceMethod && s.end_line >= s.start_line {
+            decls[s.file as usize].push(i as u32);
+        }
+    }
+    let shards: Vec<Shard> = syms_of
+        .into_par_iter()
+        .zip(files_of)
+        .enumerate()
+        .map(|(k, (mut syms, mut files))| {
+            let mut keyed: Vec<(u64, &str, &str, u32)> = syms
+                .iter()
+                .map(|&i| {
+                    let s = &symbols.syms[i as usize];
+                    (rank_of(s), path_of(s.pkg), s.qname.as_str(), i)
+                })
+                .collect();
+            keyed.sort_unstable();
+            syms = keyed.into_iter().map(|x| x.3).collect();
+            files.sort_by(|&a, &b| {
+                let (fa, fb) = (&symbols.files[a as usize], &symbols.files[b as usize]);
+                (path_of(fa.pkg), fa.rel.as_str()).cmp(&(path_of(fb.pkg), fb.rel.as_str()))
+            });
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            let mut put = |b: &[u8]| {
+                h.update(&(b.len() as u64).to_le_bytes());
+                h.update(b);
+            };
+            put(&SEARCH_FORMAT.to_le_bytes());
+            put(&build.to_le_bytes());
+            put(&(k as u64).to_le_bytes());
+            put(bounds[k].as_bytes());
+            put(bounds
+                .get(k + 1)
+                .map_or(b"\xff".as_slice(), |b| b.as_bytes()));
+            let mut weight = syms.len() as u64;
+            for &i in &syms {
+                let s = &symbols.syms[i as usize];
+                for t in [&s.name, &s.qname, &s.doc, &s.signature] {
+                    put(t.as_bytes());
+                }
+                put(s.kind.as_str().as_bytes());
+                put(path_of(s.pkg).as_bytes());
+                put(symbols.files[s.file as usize].rel.as_bytes());
+                put(&[s.line.to_le_bytes(), s.col.to_le_bytes()].concat());
+                put(&[flags_of(s)]);
+            }
+            for &fi in &files {
+                let file = &symbols.files[fi as usize];
+                put(file.rel.as_bytes());
+                put(path_of(file.pkg).as_bytes());
+                put(&file.hash.to_le_bytes());
+                put(&[gfiles[fi as usize].flags]);
+                if file.flags & store::F_EXTERNAL == 0 {
+                    weight += file.size / BYTES_PER_WEIGHT;
+                }
+                for &d in &decls[fi as usize] {
+                    let s = &symbols.syms[d as usize];
+                    put(&[s.start_line.to_le_bytes(), s.end_line.to_le_bytes()].concat());
+                    put(s.kind.as_str().as_bytes());
+                    put(s.qname.as_bytes());
+                }
+            }
+            Shard {
+                syms,
+                files,
+                digest: h.digest(),
+                weight,
+            }
+        })
+        .collect();
+
+    // Unchanged shards come from the previous generation.
+    let mut states: Vec<Option<ShardState>> = vec![None; shards.len()];
+    let mut segments: Vec<Vec<SegmentMeta>> = vec![Vec::new(); shards.len()];
+    let mut reused = 0;
+    if let Some(p) = &prev {
+        for (k, sh) in shards.iter().enumerate() {
+            let Some(old) = p.plan.shards.get(k) else {
+                continue;
+            };
+            if old.digest != sh.digest || old.scan != 0 {
+                continue;
+            }
+            if let Some(m) = p.link(k, &dir) {
+                segments[k] = m;
+                states[k] = Some(old.clone());
+                reused += 1;
+            }
+        }
+    }
+    let mut todo: Vec<usize> = (0..shards.len()).filter(|&k| states[k].is_none()).collect();
+    todo.sort_by_key(|&k| std::cmp::Reverse(shards[k].weight));
+    let t_prep = t0.elapsed();
+
+    let sym_doc = |order: u64, i: u32| -> TantivyDocument {
+        let s = &symbols.syms[i as usize];
+        let fl = flags_of(s);
+        let mut d = TantivyDocument::new();
+        d.add_text(f.name, &s.name);
+        d.add_text(f.name_lc, &s.name);
+        // Only a query with a capital letter looks at `name_raw` (the `ExactCase` tier), and
+        // only a name with one can equal it.
+        if s.name.chars().any(|c| c.is_uppercase()) {
+            d.add_text(f.name_raw, &s.name);
+        }
+        d.add_text(f.qname, &s.qname);
+        if !s.doc.is_empty() {
+            d.add_text(f.doc, &s.doc);
+        }
+        if !s.signature.is_empty() {
+            d.add_text(f.sig, &s.signature);
+        }
+        d.add_text(f.kind, s.kind.as_str());
+        d.add_text(f.pkg, path_of(s.pkg));
+        d.add_text(f.file, &symbols.files[s.file as usize].rel);
+        d.add_u64(f.line, s.line as u64);
+        d.add_u64(f.col, s.col as u64);
+        tags_of(&mut d, &f, "sym", fl);
+        if !is_exported(&s.name) {
+            d.add_text(f.tags, "unexported");
+        }
+        d.add_u64(f.rank, sym_rank(fl, is_exported(&s.name)));
+        d.add_u64(f.order, order);
+        d
+    };
+    // One shard into the worker's sink: its segments, trigram file and state.
+    let build_shard = |sink: &mut SegmentSink, seen: &mut [u64], k: usize| -> Result<Built> {
+        let sh = &shards[k];
+        let base = (k as u64) << 32;
+        for (pos, &i) in sh.syms.iter().enumerate() {
+            let rank = rank_of(&symbols.syms[i as usize]);
+            sink.add(sym_doc((rank << 56) | base | pos as u64, i))?;
+            if pos % SYM_UNIT == SYM_UNIT - 1 {
+                sink.maybe_flush()?;
+            }
+        }
+        // Per file: Some(distinct trigrams) when indexed, None when grep must always read it.
+        let mut per_file: Vec<Option<Vec<u32>>> = Vec::with_capacity(sh.files.len());
+        let mut order = base;
+        let mut code_docs = 0;
+        for &fi in &sh.files {
+            let fi = fi as usize;
+            let file = &symbols.files[fi];
+            let g = &gfiles[fi];
+            if g.flags & store::F_EXTERNAL != 0 {
+                per_file.push(Some(Vec::new()));
+                continue;
+            }
+            let bytes = match std::fs::read(root.join(&file.rel)) {
+                Ok(b)
+                    if b.len() as u64 <= crate::walk::DEFAULT_MAX_FILE_SIZE
+                        && xxhash_rust::xxh3::xxh3_64(&b) == file.hash =>
+                {
+                    b
+                }
+                _ => {
+                    per_file.push(None);
+                    continue;
+                }
+            };
+            let mut tris = Vec::new();
+            trigrams(&bytes, seen, &mut tris);
+            per_file.push(Some(tris));
+            code_docs += add_code_chunks(
+                sink, &f, symbols, fi, &bytes, &decls[fi], &mut order, g.flags,
+            )?;
+            sink.maybe_flush()?;
+        }
+        sink.flush()?;
+        let metas = std::mem::take(&mut sink.done);
+        let scan: Vec<u32> = (0..per_file.len() as u32)
+            .filter(|&i| per_file[i as usize].is_none())
+            .collect();
+        let tri = if sh.files.is_empty() {
+            String::new()
+        } else {
+            let name = format!("tri-{k}.bin");
+            let p = sink.dest.join(&name);
+            grep::write_trigrams(&p, per_file)
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            name
+        };
+        let st = ShardState {
+            from: bounds[k].clone(),
+            digest: sh.digest,
+            segments: metas.iter().map(|m| m.id().uuid_string()).collect(),
+            tri,
+            files: sh.files.len() as u32,
+            scan: scan.len() as u32,
+            sym_docs: sh.syms.len() as u64,
+            code_docs,
+        };
+        Ok((k, st, metas, scan))
+    };
+
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let built = std::thread::scope(|scope| -> Result<Vec<Built>> {
+        let workers: Vec<_> = (0..threads.min(todo.len().max(1)))
+            .map(|w| {
+                let (dir, schema, next, failed, todo) = (&dir, &schema, &next, &failed, &todo);
+                let build_shard = &build_shard;
+                scope.spawn(move || -> Result<Vec<Built>> {
+                    let mut out = Vec::new();
+                    let mut sink =
+                        SegmentSink::new(dir, w, schema.clone(), WRITER_MEMORY_PER_THREAD)?;
+                    let mut seen = vec![0u64; 1 << 18];
+                    let run = (|| -> Result<()> {
+                        loop {
+                            let u = next.fetch_add(1, Ordering::Relaxed);
+                            if u >= todo.len() || failed.load(Ordering::Relaxed) {
+                                return Ok(());
+                            }
+                            let k = todo[u];
+                            out.push(build_shard(&mut sink, &mut seen, k)?);
+                        }
+                    })();
+                    if run.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    std::fs::remove_dir_all(&sink.dir)
+                        .with_context(|| format!("cannot remove {}", sink.dir.display()))?;
+                    run.map(|()| out)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut first_err = None;
+        for w in workers {
+            match w.join() {
+                Ok(Ok(v)) => all.extend(v),
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(all),
+        }
+    })?;
+    let t_docs = t0.elapsed();
+    let mut scan_of: Vec<Vec<u32>> = vec![Vec::new(); shards.len()];
+    for (k, st, metas, scan) in built {
+        states[k] = Some(st);
+        segments[k] = metas;
+        scan_of[k] = scan;
+    }
+    let states: Vec<ShardState> = states
+        .into_iter()
+        .map(|s| s.expect("every shard is built or reused"))
+        .collect();
+
+    // files.bin: shard by shard, each shard's files in its trigram file's order.
+    let mut grep_files = GrepFiles {
+        root: symbols.root.clone(),
+        files: Vec::with_capacity(gfiles.len()),
+        shards: Vec::with_capacity(states.len()),
+    };
+    let mut slots: Vec<Option<GrepFile>> = gfiles.into_iter().map(Some).collect();
+    let mut scan_always = 0;
+    for (sh, st) in shards.iter().zip(&states) {
+        let base = grep_files.files.len() as u32;
+        grep_files.shards.push(GrepShard {
+            tri: st.tri.clone(),
+            base,
+            files: sh.files.len() as u32,
+        });
+        grep_files
+            .files
+            .extend(sh.files.iter().filter_map(|&fi| slots[fi as usize].take()));
+    }
+    // Files grep reads whatever the trigrams say (reused shards have none).
+    for (g, scan) in grep_files.shards.iter().zip(&scan_of) {
+        for &local in scan {
+            grep_files.files[(g.base + local) as usize].flags |= G_SCAN;
+            scan_always += 1;
+        }
+    }
+
+    // Register the segments (what tantivy's `IndexWriter::commit` does).
+    let mut metas = index
+        .load_metas()
+        .context("cannot read the search index meta")?;
+    metas.segments = segments.into_iter().flatten().collect();
+    metas.opstamp = 0;
+    let mut buf = serde_json::to_vec_pretty(&metas)?;
+    buf.push(b'\n');
+    index
+        .directory()
+        .atomic_write(Path::new("meta.json"), &buf)
+        .context("cannot write the search index meta")?;
+    index
+        .directory()
+        .sync_directory()
+        .context("cannot write the search index")?;
+    let t_commit = t0.elapsed();
+    let p = dir.join("files.bin");
+    std::fs::write(&p, bincode::serialize(&grep_files)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    let plan = ShardPlan {
+        format: SEARCH_FORMAT,
+        build,
+        shards: states,
+    };
+    let p = dir.join(SHARDS);
+    std::fs::write(&p, serde_json::to_vec(&plan)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    let report = BuildReport {
+        shards: plan.shards.len(),
+        reused_shards: reused,
+    };
+    let meta = Meta {
+        format: SEARCH_FORMAT,
+        symbol_docs: plan.shards.iter().map(|s| s.sym_docs).sum(),
+        code_docs: plan.shards.iter().map(|s| s.code_docs).sum(),
+        indexed_files: (symbols.files.len() - scan_always) as u64,
+        scan_always_files: scan_always as u64,
+        build_seconds: t0.elapsed().as_secs_f64(),
+        shards: report.shards as u64,
+        reused_shards: reused as u64,
+    };
+    let p = dir.join("codewalk.json");
+    std::fs::write(&p, serde_json::to_vec_pretty(&meta)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    if std::env::var_os("CODEWALK_TIMINGS").is_some() {
+        eprintln!(
+            "timing: search index: prepare {:.2?}, shards {:.2?}, commit {:.2?}, total {:.2?}, cpu {:.2}s ({} symbol, {} code docs, {} files; {} scan-always; {} of {} shards reused)",
+            t_prep,
+            t_docs - t_prep,
+            t_commit - t_docs,
+            t0.elapsed(),
+            cpu_seconds() - cpu0,
+            meta.symbol_docs,
+            meta.code_docs,
+            meta.indexed_files,
+            meta.scan_always_files,
+            reused,
+            report.shards,
+        );
+    }
+    Ok(report)
+}
+
+/// Splits a file into code chunks (declarations and the lines between them) and indexes them.
+fn add_code_chunks(
+    sink: &mut SegmentSink,
+    f: &Fields,
+    symbols: &Symbols,
+    fi: usize,
+    bytes: &[u8],
+    decls: &[u32],
+    order: &mut u64,
+    flags: u8,
+) -> Result<u64> {
+    let text = String::from_utf8_lossy(bytes);
+    let text: &str = &text;
+    // Byte offset of the start of each line (1-based lines: starts[l-1]).
+    let mut starts = vec![0usize];
+    starts.extend(memchr_iter(text.as_bytes()).map(|i| i + 1));
+    if starts.last() == Some(&text.len()) && !text.is_empty() {
+        starts.pop();
+    }
+    let nlines = starts.len() as u32;
+    let span = |a: u32, b: u32| -> &str {
+        let s = starts[(a - 1) as usize];
+        let e = starts.get(b as usize).copied().unwrap_or(text.len());
+        &text[s..e.max(s)]
+    };
+    let mut ds: Vec<&store::SymRec> = decls.iter().map(|&i| &symbols.syms[i as usize]).collect();
+    ds.sort_by_key(|s| (s.start_line, std::cmp::Reverse(s.end_line)));
+    let file = &symbols.files[fi];
+    let pkg = symbols
+        .pkgs
+        .get(file.pkg as usize)
+        .map(|p| p.path.as_str())
+        .unwrap_or("");
+    let rank = (flags & store::F_TEST != 0) as u64 * 4 + (flags & store::F_VENDOR != 0) as u64 * 2;
+    // Units: pieces of declarations (≤ DECL_CHUNK lines) and of the lines between them
+    // (≤ GAP_CHUNK), in line order.
+    let mut units: Vec<(u32, u32, Option<&store::SymRec>)> = Vec::new();
+    let gap = |from: u32, to: u32, units: &mut Vec<(u32, u32, Option<&store::SymRec>)>| {
+        let mut a = from;
+        while a <= to {
+            let b = (a + GAP_CHUNK - 1).min(to);
+            units.push((a, b, None));
+            a = b + 1;
+        }
+    };
+    let mut next = 1u32; // first line not yet covered
+    for s in ds {
+        let (a, b) = (s.start_line.max(1), s.end_line.min(nlines));
+        if a < next || a > nlines {
+            continue; // nested in (or overlapping) the previous declaration
+        }
+        if a > next {
+            gap(next, a - 1, &mut units);
+        }
+        let mut x = a;
+        while x <= b {
+            let y = (x + DECL_CHUNK - 1).min(b);
+            units.push((x, y, Some(s)));
+            x = y + 1;
+        }
+        next = b + 1;
+    }
+    if next <= nlines {
+        gap(next, nlines, &mut units);
+    }
+    // Chunks: consecutive units up to CHUNK lines (a longer unit is a chunk of its own).
+    let mut n = 0;
+    let mut i = 0;
+    while i < units.len() {
+        let a = units[i].0;
+        let mut j = i + 1;
+        while j < units.len() && units[j].1 - a < CHUNK {
+            j += 1;
+        }
+        let b = units[j - 1].1;
+        let body = span(a, b);
+        if !body.trim().is_empty() {
+            let mut d = TantivyDocument::new();
+            d.add_text(f.code, body);
+            d.add_text(f.file, &file.rel);
+            d.add_text(f.pkg, pkg);
+            d.add_u64(f.line, a as u64);
+            d.add_u64(f.endline, b as u64);
+            d.add_u64(f.hash, file.hash);
+            let mut kinds: Vec<&str> = Vec::new();
+            for &(x, y, sym) in &units[i..j] {
+                if let Some(s) = sym {
+                    if !kinds.contains(&s.kind.as_str()) {
+                        kinds.push(s.kind.as_str());
+                        d.add_text(f.kind, s.kind.as_str());
+                    }
+                    d.add_text(
+                        f.insym,
+                        format!("{x} {y} {} {}", s.kind.as_str().replace(' ', "_"), s.qname),
+                    );
+                }
+            }
+            tags_of(&mut d, f, "code", flags);
+            d.add_u64(f.rank, rank);
+            d.add_u64(f.order, *order);
+            *order += 1;
+            sink.add(d)?;
+            n += 1;
+        }
+        i = j;
+    }
+    Ok(n)
+}
+
+fn memchr_iter(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    b.iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b'\n')
+        .map(|(i, _)| i)
+}
