@@ -9,11 +9,10 @@
 //! An input that panics is written to `target/tmp/fuzz-crash-*.go` for reproduction.
 
 use codewalk::facts::{self, ExtractOptions, FileFacts};
-use codewalk::resolve::check::{check_file, Overlay};
+use codewalk::resolve::check::{check_file, Overlay, VarCache};
 use codewalk::resolve::methods;
 use codewalk::resolve::{FileInput, Model, SymKind};
 use codewalk::syntax::{self, QuerySet};
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -276,7 +275,7 @@ fn run_batch(
         }
     }
     let mut ov = Overlay::new(&model.types);
-    let mut cache = HashMap::new();
+    let mut cache = VarCache::default();
     for (fid, f) in model.files.iter().enumerate() {
         let idx: usize = f.input.rel[3..f.input.rel.len() - 3].parse().unwrap();
         let src = &srcs[idx];

@@ -178,16 +178,17 @@ fn build_and_write(
             inputs_digest: digest.all,
             layout_digest: digest.layout,
         };
-    // The graph is written, then dropped: the search index needs the symbols only.
-    let written = pending.write(&manifest, &symbols, &graph).and_then(|_| {
-        drop(graph);
-        crate::memory::release_freed_memory();
-        lap.lap("write index.bin");
-        // --force builds every search shard again (they are not checksummed as facts are).
-        let prev = previous.as_deref().filter(|_| !a.force);
-        crate::search::build_index(&pending.dir, &symbols, prev)
-    });
-    lap.lap("search index");
+    // index.bin is written while the search index is built: both only read the records,
+    // and writing is mostly one thread and the disk.
+    // --force builds every search shard again (they are not checksummed as facts are).
+    let prev = previous.as_deref().filter(|_| !a.force);
+    let (wrote, searched) = rayon::join(
+        || pending.write(&manifest, &symbols, &graph),
+        || crate::search::build_index(&pending.dir, &symbols, prev),
+    );
+    drop(graph);
+    let written = wrote.and(searched);
+    lap.lap("write index.bin and search index");
     let search_report;
     match written {
         Ok(r) => {

@@ -15,7 +15,7 @@ use crate::resolve::model::{Model, SymKind, NONE};
 use crate::resolve::types::Ty;
 use crate::store::{self, Edge, FileRec, ImplRec, Kind, MethodRec, PkgRec, SymRec, Via};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -277,7 +277,7 @@ fn graph_records(
     }
 
     // Call edges.
-    let mut flows: HashMap<Slot, Vec<Source>> = HashMap::new();
+    let mut flows: HashMap<Slot, Vec<Source>> = HashMap::default();
     let mut calls = calls;
     for fc in &mut calls {
         for (slot, src) in std::mem::take(&mut fc.flows) {
@@ -286,7 +286,7 @@ fn graph_records(
     }
     // A func value passed to an interface method flows to the parameters of every
     // implementation of that method (`q.Pop(c.process)` reaches `(*DeltaFIFO).Pop`'s param).
-    let mut impls_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut impls_of: HashMap<u32, Vec<u32>> = HashMap::default();
     for i in impls {
         impls_of.entry(i.iface).or_default().push(i.ty);
     }
@@ -325,9 +325,9 @@ fn graph_records(
     }
     let mut edges = Vec::new();
     let mut unresolved = Vec::new();
-    let mut dispatch_from: HashSet<u32> = HashSet::new();
-    let mut fv_cache: HashMap<Slot, Vec<u32>> = HashMap::new();
-    let mut literal_methods: HashMap<String, u32> = HashMap::new();
+    let mut dispatch_from: HashSet<u32> = HashSet::default();
+    let mut fv_cache: HashMap<Slot, Vec<u32>> = HashMap::default();
+    let mut literal_methods: HashMap<String, u32> = HashMap::default();
     for fc in calls {
         for c in &fc.calls {
             let mut flags = 0;
@@ -446,7 +446,7 @@ fn graph_records(
 /// The functions a slot can hold: flow-insensitive closure over the recorded flows.
 fn funcs_flowing_to(slot: &Slot, flows: &HashMap<Slot, Vec<Source>>) -> Vec<u32> {
     let mut out = Vec::new();
-    let mut seen: HashSet<&Slot> = HashSet::new();
+    let mut seen: HashSet<&Slot> = HashSet::default();
     let mut stack = vec![slot];
     while let Some(s) = stack.pop() {
         if !seen.insert(s) || seen.len() > 256 {

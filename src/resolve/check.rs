@@ -17,8 +17,12 @@ use crate::facts::{
 use crate::pipeline::FileMeta;
 use crate::syntax::{self, QuerySet};
 use rayon::prelude::*;
-use std::collections::HashMap;
+// FxHash: keys are names and small ids, hashed millions of times per index.
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
+
+/// Types inferred for package-level variables, kept by each worker across files.
+pub type VarCache = HashMap<SymId, TypeId>;
 
 pub const GO: u8 = 1;
 pub const DEFER: u8 = 2;
@@ -110,7 +114,13 @@ pub fn resolve_all(
         .into_par_iter()
         .filter(|&f| !m.files[f as usize].input.external)
         .map_init(
-            || (syntax::new_parser(), Overlay::new(&m.types), HashMap::new()),
+            || {
+                (
+                    syntax::new_parser(),
+                    Overlay::new(&m.types),
+                    HashMap::default(),
+                )
+            },
             |(parser, overlay, var_cache), f| {
                 let facts = &m.files[f as usize].input.facts;
                 if facts.has_bodies {
@@ -195,7 +205,7 @@ impl Overlay {
         Overlay {
             base: t.len(),
             local: Vec::new(),
-            map: HashMap::new(),
+            map: HashMap::default(),
         }
     }
 }
@@ -227,7 +237,7 @@ struct Checker<'a> {
     m: &'a Model,
     all: &'a [Arc<Members>],
     ov: &'a mut Overlay,
-    var_cache: &'a mut HashMap<SymId, TypeId>,
+    var_cache: &'a mut VarCache,
     file: FileId,
     pkg: PkgId,
     scopes: Vec<Vec<(String, Binding)>>,
@@ -251,7 +261,7 @@ pub fn check_file(
     spilled: &[u8],
     item_syms: &[SymId],
     ov: &mut Overlay,
-    var_cache: &mut HashMap<SymId, TypeId>,
+    var_cache: &mut VarCache,
 ) -> FileCalls {
     let pkg = m.files[file as usize].pkg;
     let mut c = Checker {
@@ -270,7 +280,7 @@ pub fn check_file(
             file,
             ..FileCalls::default()
         },
-        local_types: HashMap::new(),
+        local_types: HashMap::default(),
         literal_owner: None,
     };
     let model_items = &m.files[file as usize].input.facts.items;

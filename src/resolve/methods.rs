@@ -7,7 +7,8 @@
 
 use super::model::{Model, SymId, SymKind, NONE};
 use super::types::*;
-use std::collections::HashMap;
+// FxHash: keys are names and small ids, hashed millions of times per index.
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +77,7 @@ fn named_members(
     }
     busy[n as usize] = true;
     let outer_partial = std::mem::replace(partial, false);
-    let mut out = Members::new();
+    let mut out = Members::default();
     let nt = &m.named[n as usize];
     if let Some(info) = m.iface_named.get(&n) {
         for im in &info.methods {
@@ -187,7 +188,7 @@ fn base_members(
     match m.types.get(t) {
         Ty::Named(n) => Some(named(*n)),
         Ty::Struct(fields) => {
-            let mut out = Members::new();
+            let mut out = Members::default();
             struct_members(fields, &mut out, &model_deref(m), &mut |tt| {
                 base_members(m, tt, named)
             });
@@ -221,7 +222,7 @@ pub fn members_of(
     match get(base) {
         Ty::Named(n) => all.get(n as usize).cloned(),
         Ty::Struct(fields) => {
-            let mut out = Members::new();
+            let mut out = Members::default();
             let deref = |t: TypeId| match get(t) {
                 Ty::Pointer(b) => Some(b),
                 _ => None,
@@ -344,7 +345,7 @@ pub fn same_modulo_tparams(tt: &TypeTable, a: TypeId, b: TypeId) -> bool {
 /// Every (named interface, named concrete type) implementation pair in the model.
 pub fn implementations(m: &Model, all: &[Arc<Members>]) -> Vec<Impl> {
     // Index: method name -> concrete named types having a method of that name.
-    let mut by_method: HashMap<&str, Vec<NamedId>> = HashMap::new();
+    let mut by_method: HashMap<&str, Vec<NamedId>> = HashMap::default();
     for (n, nt) in m.named.iter().enumerate() {
         if nt.sym == NONE || m.iface_named.contains_key(&(n as u32)) {
             continue;
@@ -399,7 +400,7 @@ pub fn implementations(m: &Model, all: &[Arc<Members>]) -> Vec<Impl> {
 /// Pairs (I, J) of named interfaces, I != J, where J's method set contains all of I's:
 /// J extends (or equals) I.
 pub fn interface_extensions(m: &Model) -> Vec<(NamedId, NamedId)> {
-    let mut by_key: HashMap<(&str, TypeId), Vec<NamedId>> = HashMap::new();
+    let mut by_key: HashMap<(&str, TypeId), Vec<NamedId>> = HashMap::default();
     for (&n, info) in &m.iface_named {
         if info.typeset || m.named[n as usize].sym == NONE {
             continue;

@@ -4,7 +4,8 @@
 
 use super::types::*;
 use crate::facts::{FileFacts, FuncType, IfaceElem, Item, ItemKind, Pos, TypeExpr};
-use std::collections::HashMap;
+// FxHash: keys are names and small ids, hashed millions of times per index.
+use rustc_hash::FxHashMap as HashMap;
 
 pub type PkgId = u32;
 pub type SymId = u32;
@@ -165,13 +166,13 @@ impl Model {
             types: TypeTable::new(),
             underlying: Vec::new(),
             sym_type: Vec::new(),
-            iface: HashMap::new(),
-            iface_named: HashMap::new(),
-            pkgs_by_path: HashMap::new(),
-            pkg_by_dir: HashMap::new(),
-            universe: HashMap::new(),
+            iface: HashMap::default(),
+            iface_named: HashMap::default(),
+            pkgs_by_path: HashMap::default(),
+            pkg_by_dir: HashMap::default(),
+            universe: HashMap::default(),
             error_named: 0,
-            placeholders: HashMap::new(),
+            placeholders: HashMap::default(),
             named_state: Vec::new(),
             unresolved_imports: 0,
             duplicate_decls: 0,
@@ -196,7 +197,7 @@ impl Model {
             name: String::new(),
             dir: String::new(),
             files: Vec::new(),
-            scope: HashMap::new(),
+            scope: HashMap::default(),
             external: true,
             vendor: false,
             xtest: false,
@@ -281,7 +282,7 @@ impl Model {
             name: "error".into(),
             sym: err_sym,
             tparams: Vec::new(),
-            methods: HashMap::new(),
+            methods: HashMap::default(),
         });
         self.named_state.push(2);
         let iface = self
@@ -330,7 +331,7 @@ impl Model {
                 ))
         });
         let mut slots: Vec<Option<FileInput>> = inputs.into_iter().map(Some).collect();
-        let mut pkg_key: HashMap<(String, String), PkgId> = HashMap::new();
+        let mut pkg_key: HashMap<(String, String), PkgId> = HashMap::default();
         for idx in order {
             let input = slots[idx].take().expect("each file is taken once");
             let xtest = input.is_test && input.facts.package.ends_with("_test");
@@ -349,7 +350,7 @@ impl Model {
                         name: input.facts.package.clone(),
                         dir: input.dir.clone(),
                         files: Vec::new(),
-                        scope: HashMap::new(),
+                        scope: HashMap::default(),
                         external: input.external,
                         vendor: input.vendor,
                         xtest,
@@ -442,7 +443,7 @@ impl Model {
                         name: name.clone(),
                         sym,
                         tparams,
-                        methods: HashMap::new(),
+                        methods: HashMap::default(),
                     });
                     self.named_state.push(0);
                     self.underlying.push(INVALID);
@@ -586,7 +587,7 @@ impl Model {
                     name: guess_package_name(path),
                     dir: String::new(),
                     files: Vec::new(),
-                    scope: HashMap::new(),
+                    scope: HashMap::default(),
                     external: true,
                     vendor: false,
                     xtest: false,
@@ -597,7 +598,7 @@ impl Model {
                     name: name.to_string(),
                     sym: NONE,
                     tparams: Vec::new(),
-                    methods: HashMap::new(),
+                    methods: HashMap::default(),
                 });
                 self.named_state.push(2);
                 self.underlying.push(INVALID);

@@ -2,7 +2,8 @@
 //! identical exactly when their [`TypeId`]s are equal (named types by declaration, composite
 //! types by structure, as go/types defines identity).
 
-use std::collections::HashMap;
+// FxHash: keys are names and small ids, hashed millions of times per index.
+use rustc_hash::FxHashMap as HashMap;
 
 pub type TypeId = u32;
 pub type NamedId = u32;
