@@ -136,18 +136,7 @@ impl Index {
     }
 
     pub fn pkg_flags(&self, id: u32) -> u8 {
-        let s = self.sym(id);
-        let mut flags = self
-            .pkg(s.pkg)
-            .map(|p| p.flags)
-            .unwrap_or(store::F_EXTERNAL);
-        if let Some(f) = self.file(s.file) {
-            flags |= f.flags;
-        }
-        if s.file == NONE && s.kind != Kind::Init {
-            flags |= store::F_EXTERNAL;
-        }
-        flags
+        self.t().meta(id).2
     }
 
     pub fn is_test(&self, id: u32) -> bool {

@@ -416,3 +416,37 @@ fn packages_reduce_keeps_reachability() {
     let direct = ("net/http".to_string(), "net".to_string());
     assert!(full.contains(&direct) && !reduced.contains(&direct));
 }
+
+/// The compact arrays call-graph walks read (`caller_ids`, `callee_ids`, `meta`) say what the
+/// full records say, for every symbol of the standard library index (a fixture without it).
+#[test]
+fn compact_walk_arrays_agree_with_edge_and_symbol_records() {
+    let (_t, _root, fixture_ix) = index_fixture("calls/shop");
+    let ix_dir = std_index().unwrap_or(fixture_ix);
+    let ix = codewalk::analysis::Index::open(&ix_dir).unwrap();
+    let t = ix.t();
+    let mut edges = 0;
+    for id in 0..t.nsyms() as u32 {
+        let callers: Vec<u32> = t.edges_to(id).map(|e| e.caller).collect();
+        let callees: Vec<u32> = t.edges_from(id).map(|e| e.callee).collect();
+        assert_eq!(t.caller_ids(id), callers.as_slice(), "callers of {id}");
+        assert_eq!(t.callee_ids(id), callees.as_slice(), "callees of {id}");
+        edges += callees.len();
+        let s = ix.sym(id);
+        let (pkg, kind, flags) = t.meta(id);
+        assert_eq!((pkg, kind), (s.pkg, s.kind), "meta of {}", s.qname());
+        let mut want = ix
+            .pkg(s.pkg)
+            .map_or(codewalk::store::F_EXTERNAL, |p| p.flags);
+        if let Some(f) = ix.file(s.file) {
+            want |= f.flags;
+        }
+        if s.file == codewalk::store::NONE && s.kind != codewalk::store::Kind::Init {
+            want |= codewalk::store::F_EXTERNAL;
+        }
+        assert_eq!(flags, want, "flags of {}", s.qname());
+    }
+    assert!(edges > 10, "{edges} edges");
+    // Out of range (only from a damaged index): empty, not a panic.
+    assert!(t.caller_ids(u32::MAX - 1).is_empty());
+}

@@ -179,7 +179,10 @@ impl<'a> Scope<'a> {
     /// Filters that never have exceptions: tests, vendor, exclude.
     fn basic_ok(&self, id: u32) -> bool {
         let ix = self.ix;
-        if (self.o.no_tests && ix.is_test(id)) || (self.o.no_vendor && ix.is_vendor(id)) {
+        let flags = ix.t().meta(id).2;
+        if (self.o.no_tests && flags & store::F_TEST != 0)
+            || (self.o.no_vendor && flags & store::F_VENDOR != 0)
+        {
             return false;
         }
         if let Some(re) = &self.o.exclude {
@@ -191,9 +194,9 @@ impl<'a> Scope<'a> {
     }
 
     fn pkg_pass(&self, id: u32) -> bool {
-        let s = self.ix.sym(id);
-        match self.pkg_ok.get(s.pkg as usize) {
-            Some(&ok) => ok && !(self.o.no_std && self.ix.is_external(id)),
+        let (pkg, _, flags) = self.ix.t().meta(id);
+        match self.pkg_ok.get(pkg as usize) {
+            Some(&ok) => ok && !(self.o.no_std && flags & store::F_EXTERNAL != 0),
             // Symbols without a package (`(error).Error`) are std-like.
             None => !self.o.no_std && self.o.focus.is_none(),
         }
@@ -210,7 +213,7 @@ impl<'a> Scope<'a> {
             return true;
         }
         // An interface method is the bridge to implementations that are kept.
-        self.ix.sym(id).kind == Kind::IfaceMethod
+        self.ix.t().meta(id).1 == Kind::IfaceMethod
             && !self.o.no_dispatch
             && cg.raw(self.ix, id, Outgoing).any(|e| {
                 e.via == Via::Dispatch && self.basic_ok(e.callee) && self.pkg_pass(e.callee)
@@ -350,15 +353,34 @@ impl CallGraph {
         *slot = 0;
         let dir = if reverse { Incoming } else { Outgoing };
         let mut q = VecDeque::from([start]);
+        // The compact id arrays, unless `--no-dispatch` needs each edge's kind.
+        let compact = !sc.o.no_dispatch;
+        let mut next: Vec<u32> = Vec::new();
         while let Some(u) = q.pop_front() {
             let du = dist[u as usize];
             if du as usize >= max {
                 continue;
             }
-            for e in self.raw(ix, u, dir) {
-                let v = if reverse { e.caller } else { e.callee };
+            next.clear();
+            if compact {
+                let t = ix.t();
+                next.extend_from_slice(if reverse {
+                    t.caller_ids(u)
+                } else {
+                    t.callee_ids(u)
+                });
+            } else {
+                next.extend(self.raw(ix, u, dir).filter(|e| sc.via_ok(e)).map(|e| {
+                    if reverse {
+                        e.caller
+                    } else {
+                        e.callee
+                    }
+                }));
+            }
+            for &v in &next {
                 // (An id past the end only comes from a damaged index: skip it.)
-                if dist.get(v as usize) != Some(&u32::MAX) || !sc.via_ok(&e) || !sc.ok(self, v) {
+                if dist.get(v as usize) != Some(&u32::MAX) || !sc.ok(self, v) {
                     continue;
                 }
                 dist[v as usize] = du + 1;

@@ -24,6 +24,12 @@
 //! | `outstart` | u32               | per symbol + 1: first edge of each caller (CSR)         |
 //! | `inedges`  | u32               | edge indexes sorted by (callee, edge index)             |
 //! | `instart`  | u32               | per symbol + 1: first entry of each callee in `inedges` |
+//! | `outcallee`| u32               | the callee of each edge (beside `edges`)                |
+//! | `incaller` | u32               | the caller of each `inedges` entry (beside it)          |
+//! | `symmeta`  | [`SymMetaD`]      | by symbol id: package, kind, flags (test, vendor,       |
+//! |            |                   | external): what call-graph walks filter on, 8 bytes a   |
+//! |            |                   | symbol, so a walk that reaches 100k functions reads the |
+//! |            |                   | compact arrays, not 100k `syms` and `edges` records     |
 //! | `impls`    | [`ImplD`]         | sorted by (interface, type)                             |
 //! | `implty`   | u32               | impl indexes sorted by (type, interface)                |
 //! | `ifext`    | [u32; 2]          | (interface, extending interface), sorted                |
@@ -167,6 +173,25 @@ const S_FILES: Name = name("files");
 const S_PKGS: Name = name("pkgs");
 const S_PKGFILES: Name = name("pkgfiles");
 const S_PKGIMPS: Name = name("pkgimps");
+/// What graph walks read per symbol (see `symmeta`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct SymMetaD {
+    pkg: u32,
+    kind: u8,
+    /// The package's flags, with the file's (test) and F_EXTERNAL for symbols with no file
+    /// (other than `init`): [`Tables::flags`].
+    flags: u8,
+    _pad: [u8; 2],
+}
+
+const INVALID_META: SymMetaD = SymMetaD {
+    pkg: NONE,
+    kind: Kind::Var as u8,
+    flags: super::F_EXTERNAL,
+    _pad: [0; 2],
+};
+
 const S_SYMS: Name = name("syms");
 const S_BYQNAME: Name = name("byqname");
 const S_BYNAME: Name = name("byname");
@@ -176,6 +201,9 @@ const S_EDGES: Name = name("edges");
 const S_OUTSTART: Name = name("outstart");
 const S_INEDGES: Name = name("inedges");
 const S_INSTART: Name = name("instart");
+const S_OUTCALLEE: Name = name("outcallee");
+const S_INCALLER: Name = name("incaller");
+const S_SYMMETA: Name = name("symmeta");
 const S_IMPLS: Name = name("impls");
 const S_IMPLTY: Name = name("implty");
 const S_IFEXT: Name = name("ifext");
@@ -350,6 +378,30 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
     let mut inedges: Vec<u32> = (0..edges.len() as u32).collect();
     inedges.par_sort_unstable_by_key(|&i| (edges[i as usize].callee, i));
     let instart = csr(n, edges.iter().map(|e| e.callee));
+    let outcallee: Vec<u32> = edges.iter().map(|e| e.callee).collect();
+    let incaller: Vec<u32> = inedges.iter().map(|&i| edges[i as usize].caller).collect();
+    let symmeta: Vec<SymMetaD> = sy
+        .syms
+        .iter()
+        .map(|s| {
+            let mut flags = sy
+                .pkgs
+                .get(s.pkg as usize)
+                .map_or(super::F_EXTERNAL, |p| p.flags);
+            if let Some(f) = sy.files.get(s.file as usize) {
+                flags |= f.flags;
+            }
+            if s.file == NONE && s.kind != Kind::Init {
+                flags |= super::F_EXTERNAL;
+            }
+            SymMetaD {
+                pkg: s.pkg,
+                kind: s.kind as u8,
+                flags,
+                _pad: [0; 2],
+            }
+        })
+        .collect();
 
     let mut impls: Vec<ImplD> = g
         .impls
@@ -443,6 +495,9 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
     w.pod(S_OUTSTART, outstart);
     w.pod(S_INEDGES, inedges);
     w.pod(S_INSTART, instart);
+    w.pod(S_OUTCALLEE, outcallee);
+    w.pod(S_INCALLER, incaller);
+    w.pod(S_SYMMETA, symmeta);
     w.pod(S_IMPLS, impls);
     w.pod(S_IMPLTY, implty);
     w.pod(S_IFEXT, ifext);
@@ -472,6 +527,9 @@ pub struct Tables {
     outstart: Span,
     inedges: Span,
     instart: Span,
+    outcallee: Span,
+    incaller: Span,
+    symmeta: Span,
     impls: Span,
     implty: Span,
     ifext: Span,
@@ -697,6 +755,9 @@ impl Tables {
             outstart: m.section::<u32>(S_OUTSTART)?,
             inedges: m.section::<u32>(S_INEDGES)?,
             instart: m.section::<u32>(S_INSTART)?,
+            outcallee: m.section::<u32>(S_OUTCALLEE)?,
+            incaller: m.section::<u32>(S_INCALLER)?,
+            symmeta: m.section::<SymMetaD>(S_SYMMETA)?,
             impls: m.section::<ImplD>(S_IMPLS)?,
             implty: m.section::<u32>(S_IMPLTY)?,
             ifext: m.section::<[u32; 2]>(S_IFEXT)?,
@@ -816,6 +877,35 @@ impl Tables {
     /// Edges out of `id`, in call-site order.
     pub fn edges_from(&self, id: u32) -> Adjacent<'_> {
         self.adjacent(id, self.outstart, None)
+    }
+
+    /// The callees of `id`'s calls, one per edge, in `edges_from` order.
+    pub fn callee_ids(&self, id: u32) -> &[u32] {
+        self.ids(id, self.outstart, self.outcallee)
+    }
+
+    /// The callers of `id`, one per edge, in `edges_to` order.
+    pub fn caller_ids(&self, id: u32) -> &[u32] {
+        self.ids(id, self.instart, self.incaller)
+    }
+
+    fn ids(&self, id: u32, start: Span, ids: Span) -> &[u32] {
+        let start = self.m.slice::<u32>(start);
+        let at = |k: usize| start.get(k).copied().unwrap_or(0) as usize;
+        let ids = self.m.slice::<u32>(ids);
+        let (a, b) = (at(id as usize), at(id as usize + 1));
+        ids.get(a..b.max(a)).unwrap_or(&[])
+    }
+
+    /// Package, kind and flags of `id` (F_TEST, F_VENDOR, F_EXTERNAL), from the compact
+    /// `symmeta` array.
+    pub fn meta(&self, id: u32) -> (u32, Kind, u8) {
+        let d = self
+            .m
+            .slice::<SymMetaD>(self.symmeta)
+            .get(id as usize)
+            .unwrap_or(&INVALID_META);
+        (d.pkg, kind_of(d.kind), d.flags)
     }
 
     /// Edges into `id`.

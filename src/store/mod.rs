@@ -19,6 +19,7 @@
 //! Format changes: bump [`FORMAT_VERSION`] and add a line here.
 //! - 1: first format (bincode `symbols.bin` and `graph.bin`, read whole).
 //! - 2: one memory-mapped `index.bin` ([`container`] of [`layout`] sections).
+//! - 3: compact `outcallee`, `incaller` and `symmeta` sections for call-graph walks.
 //!
 //! Must not know: Go semantics (it stores what `pipeline` computed), output formats.
 
@@ -33,7 +34,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 pub const DEFAULT_DIR: &str = ".codewalk";
 
 pub const F_TEST: u8 = 1;
