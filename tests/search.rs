@@ -611,3 +611,37 @@ fn answers_do_not_depend_on_shards_and_reindex_rebuilds_only_changed_ones() {
     assert!(query(&many, &["search", "ResyncEdited"]).contains("ResyncEdited"));
     assert!(query(&many, &["grep", "ResyncEdited"]).contains("cache/resync.go:"));
 }
+
+#[test]
+fn a_damaged_shard_of_the_previous_index_is_built_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("search");
+    copy_dir(&fixtures().join("search"), &root);
+    let (ix, fresh) = (tmp.path().join("ix"), tmp.path().join("fresh"));
+    let cut = [("CODEWALK_SEARCH_SHARD_WEIGHT", "1")];
+    index_into(&root, &ix, &cut);
+    let n = shards(&ix);
+    // Remove one segment file of the first shard that has segments.
+    let gen = ix.join(std::fs::read_to_string(ix.join("CURRENT")).unwrap().trim());
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(gen.join("search/shards.json")).unwrap()).unwrap();
+    let seg = plan["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|s| s["segments"].as_array().unwrap().first().cloned())
+        .unwrap();
+    std::fs::remove_file(gen.join(format!("search/{}.term", seg.as_str().unwrap()))).unwrap();
+    // An edit elsewhere: the damaged shard cannot be linked, so it is built again.
+    let f = root.join("server/http.go");
+    let mut text = std::fs::read_to_string(&f).unwrap();
+    text.push_str("\nfunc ServeEdited() {}\n");
+    std::fs::write(&f, text).unwrap();
+    let err = index_into(&root, &ix, &cut);
+    assert!(
+        err.contains(&format!("{} of {n} search index shards unchanged", n - 2)),
+        "{err}"
+    );
+    index_into(&root, &fresh, &[]);
+    assert_eq!(answers(&ix), answers(&fresh));
+}

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tantivy::directory::Directory;
-use tantivy::index::SegmentMeta;
+use tantivy::index::{SegmentComponent, SegmentMeta};
 use tantivy::indexer::SingleSegmentIndexWriter;
 use tantivy::schema::Schema;
 use tantivy::{Index, TantivyDocument};
@@ -302,10 +302,12 @@ impl Prev {
         let mut names: Vec<String> = Vec::new();
         for id in &st.segments {
             let m = self.segments.get(id)?;
+            // Every component file must be there (a segment without deletes has no `.del`).
+            let del = m.relative_path(SegmentComponent::Delete);
             names.extend(
                 m.list_files()
                     .into_iter()
-                    .filter(|p| self.dir.join(p).exists())
+                    .filter(|p| m.has_deletes() || *p != del)
                     .map(|p| p.to_string_lossy().into_owned()),
             );
             metas.push(m.clone());
