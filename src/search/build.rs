@@ -474,68 +474,86 @@ pub fn build_index(
             decls[s.file as usize].push(i as u32);
         }
     }
+    // Each package's place in path order (equal paths share it; 0 is "", for symbols
+    // without a package): sorting by it is sorting by path, with integer compares.
+    let mut by_path: Vec<u32> = (0..symbols.pkgs.len() as u32).collect();
+    by_path.sort_unstable_by(|&a, &b| path_of(a).cmp(path_of(b)));
+    let mut pkg_order = vec![0u32; symbols.pkgs.len()];
+    let mut o = 0;
+    for (k, &p) in by_path.iter().enumerate() {
+        if k == 0 || path_of(p) != path_of(by_path[k - 1]) {
+            o += 1;
+        }
+        pkg_order[p as usize] = o;
+    }
+    let order_of = |p: u32| pkg_order.get(p as usize).copied().unwrap_or(0);
     let shards: Vec<Shard> = syms_of
         .into_par_iter()
         .zip(files_of)
         .enumerate()
         .map(|(k, (mut syms, mut files))| {
-            let mut keyed: Vec<(u64, &str, &str, u32)> = syms
+            let mut keyed: Vec<(u64, u32, &str, u32)> = syms
                 .iter()
                 .map(|&i| {
                     let s = &symbols.syms[i as usize];
-                    (rank_of(s), path_of(s.pkg), s.qname.as_str(), i)
+                    (rank_of(s), order_of(s.pkg), s.qname.as_str(), i)
                 })
                 .collect();
             keyed.sort_unstable();
             syms = keyed.into_iter().map(|x| x.3).collect();
             files.sort_by(|&a, &b| {
                 let (fa, fb) = (&symbols.files[a as usize], &symbols.files[b as usize]);
-                (path_of(fa.pkg), fa.rel.as_str()).cmp(&(path_of(fb.pkg), fb.rel.as_str()))
+                (order_of(fa.pkg), fa.rel.as_str()).cmp(&(order_of(fb.pkg), fb.rel.as_str()))
             });
-            let mut h = xxhash_rust::xxh3::Xxh3::new();
-            let mut put = |b: &[u8]| {
-                h.update(&(b.len() as u64).to_le_bytes());
-                h.update(b);
+            // Everything the shard's documents are made of, length-prefixed, hashed at once.
+            let mut buf: Vec<u8> = Vec::new();
+            let put = |buf: &mut Vec<u8>, b: &[u8]| {
+                buf.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                buf.extend_from_slice(b);
             };
-            put(&SEARCH_FORMAT.to_le_bytes());
-            put(&build.to_le_bytes());
-            put(&(k as u64).to_le_bytes());
-            put(bounds[k].as_bytes());
-            put(bounds
-                .get(k + 1)
-                .map_or(b"\xff".as_slice(), |b| b.as_bytes()));
+            let num = |buf: &mut Vec<u8>, n: u64| buf.extend_from_slice(&n.to_le_bytes());
+            num(&mut buf, SEARCH_FORMAT as u64);
+            num(&mut buf, build);
+            num(&mut buf, k as u64);
+            put(&mut buf, bounds[k].as_bytes());
+            put(
+                &mut buf,
+                bounds
+                    .get(k + 1)
+                    .map_or(b"\xff".as_slice(), |b| b.as_bytes()),
+            );
             let mut weight = syms.len() as u64;
             for &i in &syms {
                 let s = &symbols.syms[i as usize];
                 for t in [&s.name, &s.qname, &s.doc, &s.signature] {
-                    put(t.as_bytes());
+                    put(&mut buf, t.as_bytes());
                 }
-                put(s.kind.as_str().as_bytes());
-                put(path_of(s.pkg).as_bytes());
-                put(symbols.files[s.file as usize].rel.as_bytes());
-                put(&[s.line.to_le_bytes(), s.col.to_le_bytes()].concat());
-                put(&[flags_of(s)]);
+                put(&mut buf, s.kind.as_str().as_bytes());
+                put(&mut buf, path_of(s.pkg).as_bytes());
+                put(&mut buf, symbols.files[s.file as usize].rel.as_bytes());
+                num(&mut buf, ((s.line as u64) << 32) | s.col as u64);
+                buf.push(flags_of(s));
             }
             for &fi in &files {
                 let file = &symbols.files[fi as usize];
-                put(file.rel.as_bytes());
-                put(path_of(file.pkg).as_bytes());
-                put(&file.hash.to_le_bytes());
-                put(&[gfiles[fi as usize].flags]);
+                put(&mut buf, file.rel.as_bytes());
+                put(&mut buf, path_of(file.pkg).as_bytes());
+                num(&mut buf, file.hash);
+                buf.push(gfiles[fi as usize].flags);
                 if file.flags & store::F_EXTERNAL == 0 {
                     weight += file.size / BYTES_PER_WEIGHT;
                 }
                 for &d in &decls[fi as usize] {
                     let s = &symbols.syms[d as usize];
-                    put(&[s.start_line.to_le_bytes(), s.end_line.to_le_bytes()].concat());
-                    put(s.kind.as_str().as_bytes());
-                    put(s.qname.as_bytes());
+                    num(&mut buf, ((s.start_line as u64) << 32) | s.end_line as u64);
+                    put(&mut buf, s.kind.as_str().as_bytes());
+                    put(&mut buf, s.qname.as_bytes());
                 }
             }
             Shard {
                 syms,
                 files,
-                digest: h.digest(),
+                digest: xxhash_rust::xxh3::xxh3_64(&buf),
                 weight,
             }
         })
