@@ -141,7 +141,9 @@ fn build_and_write(
     let stats = built.stats.clone();
     let unresolved_imports = built.model.unresolved_imports as u64;
     lap.lap("build");
-    let (symbols, graph) = crate::graph::to_store(built);
+    // On a pool thread: its malloc arena holds the memory the parse workers freed (facts),
+    // which the records then reuse instead of growing the main thread's arena.
+    let (symbols, graph) = rayon::join(|| crate::graph::to_store(built), || ()).0;
     crate::memory::release_freed_memory();
     lap.lap("to_store");
     let unresolved_calls = graph.unresolved.len() as u64;

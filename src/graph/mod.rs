@@ -65,6 +65,16 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
 
 /// The symbol records (`by_qname` and `by_name` left empty for `to_store`). Takes the items out of the
 /// model: graph records need no item.
+/// What the records keep of a declaration's item.
+struct Kept {
+    start_line: u32,
+    end_line: u32,
+    start_byte: u32,
+    end_byte: u32,
+    signature: Box<str>,
+    doc: Box<str>,
+}
+
 fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::Symbols {
     let mut files = Vec::with_capacity(m.files.len());
     for (i, f) in m.files.iter().enumerate() {
@@ -137,11 +147,27 @@ fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::
         })
         .collect();
     // The items leave the model: their doc and signature strings move into the records.
-    let mut items: Vec<Vec<crate::facts::Item>> = m
+    // The rest of each item (type expressions, signatures as trees, boxed parts) is freed
+    // now, by the worker threads, before the records are allocated: a peak that held both
+    // was the highest of the whole run.
+    let mut items: Vec<Vec<Kept>> = m
         .files
-        .iter_mut()
-        .map(|f| std::mem::take(&mut f.input.facts.items))
+        .par_iter_mut()
+        .map(|f| {
+            std::mem::take(&mut f.input.facts.items)
+                .into_iter()
+                .map(|it| Kept {
+                    start_line: it.start_line,
+                    end_line: it.end_line,
+                    start_byte: it.start_byte,
+                    end_byte: it.end_byte,
+                    signature: it.signature,
+                    doc: it.doc,
+                })
+                .collect()
+        })
         .collect();
+    crate::memory::release_freed_memory();
     let m = &*m;
     let mut qnames: Vec<String> = (0..m.syms.len() as u32)
         .into_par_iter()
