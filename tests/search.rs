@@ -566,6 +566,20 @@ fn answers(ix: &Path) -> Vec<String> {
     v
 }
 
+fn append(f: &Path, more: &str) {
+    let mut text = std::fs::read_to_string(f).unwrap();
+    text.push_str(more);
+    std::fs::write(f, text).unwrap();
+}
+
+/// The index summary says `k of n` search shards were taken over.
+fn assert_unchanged(stderr: &str, k: u64, n: u64) {
+    assert!(
+        stderr.contains(&format!("{k} of {n} search index shards unchanged")),
+        "{stderr}"
+    );
+}
+
 fn shards(ix: &Path) -> u64 {
     let gen = std::fs::read_to_string(ix.join("CURRENT")).unwrap();
     let meta = std::fs::read(ix.join(gen.trim()).join("search/codewalk.json")).unwrap();
@@ -595,15 +609,12 @@ fn answers_do_not_depend_on_shards_and_reindex_rebuilds_only_changed_ones() {
     assert_eq!(a, answers(&one));
 
     // An edit rebuilds the edited package's shard only, and answers as a fresh index does.
-    let f = root.join("cache/resync.go");
-    let mut text = std::fs::read_to_string(&f).unwrap();
-    text.push_str("\n// ResyncEdited is new.\nfunc ResyncEdited() {}\n");
-    std::fs::write(&f, text).unwrap();
-    let err = index_into(&root, &many, &cut);
-    assert!(
-        err.contains(&format!("{} of {n} search index shards unchanged", n - 1)),
-        "{err}"
+    append(
+        &root.join("cache/resync.go"),
+        "\n// ResyncEdited is new.\nfunc ResyncEdited() {}\n",
     );
+    let err = index_into(&root, &many, &cut);
+    assert_unchanged(&err, n - 1, n);
     index_into(&root, &fresh, &[]);
     let b = answers(&many);
     assert_ne!(a, b);
@@ -633,15 +644,9 @@ fn a_damaged_shard_of_the_previous_index_is_built_again() {
         .unwrap();
     std::fs::remove_file(gen.join(format!("search/{}.term", seg.as_str().unwrap()))).unwrap();
     // An edit elsewhere: the damaged shard cannot be linked, so it is built again.
-    let f = root.join("server/http.go");
-    let mut text = std::fs::read_to_string(&f).unwrap();
-    text.push_str("\nfunc ServeEdited() {}\n");
-    std::fs::write(&f, text).unwrap();
+    append(&root.join("server/http.go"), "\nfunc ServeEdited() {}\n");
     let err = index_into(&root, &ix, &cut);
-    assert!(
-        err.contains(&format!("{} of {n} search index shards unchanged", n - 2)),
-        "{err}"
-    );
+    assert_unchanged(&err, n - 2, n);
     index_into(&root, &fresh, &[]);
     assert_eq!(answers(&ix), answers(&fresh));
 }

@@ -415,16 +415,8 @@ pub fn build_index(
     let build = crate::pipeline::build_stamp();
 
     let path_of = |p: u32| symbols.pkgs.get(p as usize).map_or("", |p| p.path.as_str());
-    let flags_of = |s: &store::SymRec| {
-        let mut fl = symbols
-            .pkgs
-            .get(s.pkg as usize)
-            .map_or(store::F_EXTERNAL, |p| p.flags);
-        if let Some(file) = symbols.files.get(s.file as usize) {
-            fl |= file.flags;
-        }
-        fl
-    };
+    // (Documents are made for symbols with a file only.)
+    let flags_of = |s: &store::SymRec| symbols.flags(s);
     let rank_of = |s: &store::SymRec| sym_rank(flags_of(s), is_exported(&s.name));
 
     // Files as grep sees them (flags, symlink check).

@@ -384,16 +384,7 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
         .syms
         .iter()
         .map(|s| {
-            let mut flags = sy
-                .pkgs
-                .get(s.pkg as usize)
-                .map_or(super::F_EXTERNAL, |p| p.flags);
-            if let Some(f) = sy.files.get(s.file as usize) {
-                flags |= f.flags;
-            }
-            if s.file == NONE && s.kind != Kind::Init {
-                flags |= super::F_EXTERNAL;
-            }
+            let flags = sy.flags(s);
             SymMetaD {
                 pkg: s.pkg,
                 kind: s.kind as u8,

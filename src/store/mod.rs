@@ -208,6 +208,24 @@ pub struct Symbols {
     pub by_name: Vec<u32>,
 }
 
+impl Symbols {
+    /// F_TEST, F_VENDOR and F_EXTERNAL of a symbol: its package's flags with its file's, and
+    /// F_EXTERNAL for a symbol of no package, or of no file other than an `init`.
+    pub fn flags(&self, s: &SymRec) -> u8 {
+        let mut flags = self
+            .pkgs
+            .get(s.pkg as usize)
+            .map_or(F_EXTERNAL, |p| p.flags);
+        if let Some(f) = self.files.get(s.file as usize) {
+            flags |= f.flags;
+        }
+        if s.file == NONE && s.kind != Kind::Init {
+            flags |= F_EXTERNAL;
+        }
+        flags
+    }
+}
+
 /// Call-edge kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Via {
