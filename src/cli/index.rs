@@ -191,11 +191,10 @@ fn build_and_write(
     drop(graph);
     let written = wrote.and(searched);
     lap.lap("write index.bin and search index");
-    let search_report;
-    match written {
+    let search_report = match written {
         Ok(r) => {
-            search_report = r;
-            pending.commit().map_err(|e| exit(1, format!("{e:#}")))?
+            pending.commit().map_err(|e| exit(1, format!("{e:#}")))?;
+            r
         }
         Err(e) => {
             pending.abandon();
@@ -204,7 +203,7 @@ fn build_and_write(
                 format!("{e:#}; the previous index (if any) is unchanged"),
             ));
         }
-    }
+    };
     for w in manifest.warnings.iter().take(20) {
         eprintln!("warning: {w}");
     }
@@ -222,24 +221,25 @@ fn build_and_write(
         t0.elapsed().as_secs_f64(),
         index_dir.display()
     );
-    let msg = match (manifest.reused_files, manifest.external_files) {
-        (0, _) => msg,
-        (n, 0) => format!("{msg} ({n} unchanged files not parsed again"),
-        (n, _) => {
-            format!("{msg} ({n} unchanged files not parsed again, the standard library's included")
-        }
-    };
-    let msg = match (manifest.reused_files, search_report.reused_shards) {
-        (0, 0) => msg,
-        (_, 0) => format!("{msg})"),
-        (0, r) => format!(
-            "{msg} ({r} of {} search index shards unchanged)",
-            search_report.shards
-        ),
-        (_, r) => format!(
-            "{msg}; {r} of {} search index shards unchanged)",
-            search_report.shards
-        ),
+    // What was taken over from the previous generation, in one parenthesis.
+    let mut kept = Vec::new();
+    match (manifest.reused_files, manifest.external_files) {
+        (0, _) => {}
+        (n, 0) => kept.push(format!("{n} unchanged files not parsed again")),
+        (n, _) => kept.push(format!(
+            "{n} unchanged files not parsed again, the standard library's included"
+        )),
+    }
+    if search_report.reused_shards > 0 {
+        kept.push(format!(
+            "{} of {} search index shards unchanged",
+            search_report.reused_shards, search_report.shards
+        ));
+    }
+    let msg = if kept.is_empty() {
+        msg
+    } else {
+        format!("{msg} ({})", kept.join("; "))
     };
     if ctx.json {
         println!("{}", serde_json::to_string(&manifest)?);

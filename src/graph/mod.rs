@@ -39,9 +39,6 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     let lap = crate::memory::Timings::start();
     let mut symbols = symbol_records(&root, &mut model, &file_meta);
     lap.lap("to_store: symbol records");
-    // The items (most of what is left of the facts) were freed by the worker threads that
-    // made them, in arenas the rest of this runs no more in.
-    crate::memory::release_freed_memory();
     let graph = graph_records(&model, &members, &impls, calls, &mut symbols.syms);
     lap.lap("to_store: graph records");
     // Freeing the model is millions of small frees: another thread does it while this one
@@ -63,8 +60,6 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
     (symbols, graph)
 }
 
-/// The symbol records (`by_qname` and `by_name` left empty for `to_store`). Takes the items out of the
-/// model: graph records need no item.
 /// What the records keep of a declaration's item.
 struct Kept {
     start_line: u32,
@@ -75,6 +70,8 @@ struct Kept {
     doc: Box<str>,
 }
 
+/// The symbol records (`by_qname` and `by_name` left empty for `to_store`). Takes the items out of the
+/// model: graph records need no item.
 fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::Symbols {
     let mut files = Vec::with_capacity(m.files.len());
     for (i, f) in m.files.iter().enumerate() {

@@ -179,10 +179,7 @@ impl<'a> Scope<'a> {
     /// Filters that never have exceptions: tests, vendor, exclude.
     fn basic_ok(&self, id: u32) -> bool {
         let ix = self.ix;
-        let flags = ix.t().meta(id).2;
-        if (self.o.no_tests && flags & store::F_TEST != 0)
-            || (self.o.no_vendor && flags & store::F_VENDOR != 0)
-        {
+        if (self.o.no_tests && ix.is_test(id)) || (self.o.no_vendor && ix.is_vendor(id)) {
             return false;
         }
         if let Some(re) = &self.o.exclude {
@@ -194,9 +191,8 @@ impl<'a> Scope<'a> {
     }
 
     fn pkg_pass(&self, id: u32) -> bool {
-        let (pkg, _, flags) = self.ix.t().meta(id);
-        match self.pkg_ok.get(pkg as usize) {
-            Some(&ok) => ok && !(self.o.no_std && flags & store::F_EXTERNAL != 0),
+        match self.pkg_ok.get(self.ix.t().meta(id).0 as usize) {
+            Some(&ok) => ok && !(self.o.no_std && self.ix.is_external(id)),
             // Symbols without a package (`(error).Error`) are std-like.
             None => !self.o.no_std && self.o.focus.is_none(),
         }

@@ -294,10 +294,9 @@ impl Prev {
         })
     }
 
-    /// Hard-links shard `k`'s segment and trigram files into `dest`; their segment metas, or
-    /// None (and nothing left behind) when a file cannot be linked.
-    fn link(&self, k: usize, dest: &Path) -> Option<Vec<SegmentMeta>> {
-        let st = self.plan.shards.get(k)?;
+    /// Hard-links the segment and trigram files of `st` (one of its shards) into `dest`;
+    /// their segment metas, or None (and nothing left behind) when a file cannot be linked.
+    fn link(&self, st: &ShardState, dest: &Path) -> Option<Vec<SegmentMeta>> {
         let mut metas = Vec::new();
         let mut names: Vec<String> = Vec::new();
         for id in &st.segments {
@@ -334,21 +333,11 @@ fn plan_bounds(symbols: &Symbols, prev: Option<&ShardPlan>) -> Vec<String> {
     let mut weight: HashMap<&str, u64> = HashMap::new();
     for s in &symbols.syms {
         if s.file != NONE {
-            let p = symbols
-                .pkgs
-                .get(s.pkg as usize)
-                .map_or("", |p| p.path.as_str());
-            *weight.entry(p).or_default() += 1;
+            *weight.entry(symbols.pkg_path(s.pkg)).or_default() += 1;
         }
     }
     for file in &symbols.files {
-        if file.flags & store::F_EXTERNAL == 0 {
-            let p = symbols
-                .pkgs
-                .get(file.pkg as usize)
-                .map_or("", |p| p.path.as_str());
-            *weight.entry(p).or_default() += file.size / BYTES_PER_WEIGHT;
-        }
+        *weight.entry(symbols.pkg_path(file.pkg)).or_default() += file_weight(file);
     }
     let mut paths: Vec<(&str, u64)> = weight.into_iter().collect();
     paths.sort_unstable();
@@ -380,6 +369,15 @@ fn plan_bounds(symbols: &Symbols, prev: Option<&ShardPlan>) -> Vec<String> {
         acc += w;
     }
     bounds
+}
+
+/// A file's share of a shard's weight: its source bytes, when they are indexed as code.
+fn file_weight(file: &store::FileRec) -> u64 {
+    if file.flags & store::F_EXTERNAL == 0 {
+        file.size / BYTES_PER_WEIGHT
+    } else {
+        0
+    }
 }
 
 /// One shard's documents, in the order they get their `order`.
@@ -414,7 +412,7 @@ pub fn build_index(
     let root = PathBuf::from(&symbols.root);
     let build = crate::pipeline::build_stamp();
 
-    let path_of = |p: u32| symbols.pkgs.get(p as usize).map_or("", |p| p.path.as_str());
+    let path_of = |p: u32| symbols.pkg_path(p);
     // (Documents are made for symbols with a file only.)
     let flags_of = |s: &store::SymRec| symbols.flags(s);
     let rank_of = |s: &store::SymRec| sym_rank(flags_of(s), is_exported(&s.name));
@@ -532,9 +530,7 @@ pub fn build_index(
                 put(&mut buf, path_of(file.pkg).as_bytes());
                 num(&mut buf, file.hash);
                 buf.push(gfiles[fi as usize].flags);
-                if file.flags & store::F_EXTERNAL == 0 {
-                    weight += file.size / BYTES_PER_WEIGHT;
-                }
+                weight += file_weight(file);
                 for &d in &decls[fi as usize] {
                     let s = &symbols.syms[d as usize];
                     num(&mut buf, ((s.start_line as u64) << 32) | s.end_line as u64);
@@ -563,7 +559,7 @@ pub fn build_index(
             if old.digest != sh.digest || old.scan != 0 {
                 continue;
             }
-            if let Some(m) = p.link(k, &dir) {
+            if let Some(m) = p.link(old, &dir) {
                 segments[k] = m;
                 states[k] = Some(old.clone());
                 reused += 1;
@@ -853,11 +849,7 @@ fn add_code_chunks(
     let mut ds: Vec<&store::SymRec> = decls.iter().map(|&i| &symbols.syms[i as usize]).collect();
     ds.sort_by_key(|s| (s.start_line, std::cmp::Reverse(s.end_line)));
     let file = &symbols.files[fi];
-    let pkg = symbols
-        .pkgs
-        .get(file.pkg as usize)
-        .map(|p| p.path.as_str())
-        .unwrap_or("");
+    let pkg = symbols.pkg_path(file.pkg);
     let rank = (flags & store::F_TEST != 0) as u64 * 4 + (flags & store::F_VENDOR != 0) as u64 * 2;
     // Units: pieces of declarations (≤ DECL_CHUNK lines) and of the lines between them
     // (≤ GAP_CHUNK), in line order.

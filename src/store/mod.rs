@@ -209,6 +209,11 @@ pub struct Symbols {
 }
 
 impl Symbols {
+    /// The import path of package `pkg` ("" for none).
+    pub fn pkg_path(&self, pkg: u32) -> &str {
+        self.pkgs.get(pkg as usize).map_or("", |p| p.path.as_str())
+    }
+
     /// F_TEST, F_VENDOR and F_EXTERNAL of a symbol: its package's flags with its file's, and
     /// F_EXTERNAL for a symbol of no package, or of no file other than an `init`.
     pub fn flags(&self, s: &SymRec) -> u8 {
