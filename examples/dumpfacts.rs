@@ -28,7 +28,7 @@ fn main() {
                 it.pos,
                 it.recv.as_ref().map(|r| (&r.base, r.pointer)),
                 it.signature,
-                it.doc.lines().next(),
+                it.doc.inline().lines().next(),
                 it.ty
                     .as_ref()
                     .map(|t| format!("{:?}", t).chars().take(120).collect::<String>())

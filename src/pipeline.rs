@@ -5,7 +5,7 @@
 //! Must not know: the on-disk index format, output formats.
 
 use crate::facts::cache::{FactsFile, OldFacts};
-use crate::facts::{self, ExtractOptions, FileFacts};
+use crate::facts::{self, ExtractOptions, FileFacts, Text};
 use crate::gomod::{ModuleMap, Origin};
 use crate::resolve::check::{self, FileCalls};
 use crate::resolve::methods::{self, Impl, Members};
@@ -60,7 +60,12 @@ pub struct Stats {
 
 pub struct Built {
     pub root: PathBuf,
+    /// The model, its files' items taken out (see `kept`).
     pub model: Model,
+    /// Per model file, what the index records keep of each item.
+    pub kept: Vec<Vec<Kept>>,
+    /// This generation's `facts.bin`, where the doc comments and signatures of `kept` are.
+    pub texts: Option<FactsFile>,
     pub members: Vec<Arc<Members>>,
     pub impls: Vec<Impl>,
     pub calls: Vec<FileCalls>,
@@ -68,6 +73,17 @@ pub struct Built {
     /// Per model file: content hash, size, mtime, flags.
     pub file_meta: Vec<FileMeta>,
     pub aliases: Vec<(String, String)>,
+}
+
+/// What the index records keep of a declaration's item: its span, signature and doc (the
+/// texts still in `facts.bin` when the facts were stored there: see [`Built::texts`]).
+pub struct Kept {
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub signature: Text,
+    pub doc: Text,
 }
 
 #[derive(Clone, Debug)]
@@ -214,6 +230,31 @@ fn parse_discovery(
             }
         })
         .collect()
+}
+
+/// Takes the items out of the model, keeping what the index records need: everything else
+/// of an item (type expressions, signatures as trees) is freed now. Doc comments and
+/// signatures stay where parsing moved them, in `facts.bin`, until the records read them.
+fn keep_items(model: &mut Model) -> Vec<Vec<Kept>> {
+    let kept = model
+        .files
+        .par_iter_mut()
+        .map(|f| {
+            std::mem::take(&mut f.input.facts.items)
+                .into_iter()
+                .map(|it| Kept {
+                    start_line: it.start_line,
+                    end_line: it.end_line,
+                    start_byte: it.start_byte,
+                    end_byte: it.end_byte,
+                    signature: it.signature,
+                    doc: it.doc,
+                })
+                .collect()
+        })
+        .collect();
+    crate::memory::release_freed_memory();
+    kept
 }
 
 /// Digests of what an index is built from (see [`inputs_digest`]).
@@ -379,7 +420,14 @@ pub fn build_discovered(
         });
     }
     let rels: Vec<String> = inputs.iter().map(|i| i.rel.clone()).collect();
-    let model = Model::build(inputs);
+    let mut model = Model::build(inputs);
+    // Type expressions of declarations were resolved into the model's types: call
+    // resolution reads parameter lists, receivers, type parameters and initialisers only.
+    model.files.par_iter_mut().for_each(|f| {
+        for it in &mut f.input.facts.items {
+            it.ty = None;
+        }
+    });
     lap.lap("model");
     // The model reorders files; carry the metadata along by path.
     let by_rel: std::collections::HashMap<&str, usize> = rels
@@ -396,6 +444,7 @@ pub fn build_discovered(
     let impls = methods::implementations(&model, &members);
     lap.lap("implementations");
     let calls = check::resolve_all(&model, &members, &file_meta, qs, new.as_ref());
+    let kept = keep_items(&mut model);
     stats.facts_cache_error = match &new {
         Some(n) => n.finish().err().map(|e| e.to_string()),
         None => facts.map(|p| format!("cannot create {}", p.new.display())),
@@ -404,6 +453,8 @@ pub fn build_discovered(
     Ok(Built {
         root: disc.root.clone(),
         model,
+        kept,
+        texts: new,
         members,
         impls,
         calls,

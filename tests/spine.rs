@@ -1197,6 +1197,17 @@ fn reindex_parses_only_changed_files_and_equals_a_fresh_index() {
     let note = format!("({} unchanged files not parsed again)", total - 1);
     assert!(err(&o).contains(&note), "want {note}: {}", err(&o));
     assert!(run_in(&root, &["def", "AddedByTest"]).status.success());
+    // Doc comments and signatures wait in facts.bin, also in entries taken over unparsed.
+    let d = run_in(&root, &["def", "--json", "NewDeltaFIFO"]);
+    let d: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
+    assert_eq!(d["doc"], "NewDeltaFIFO returns an empty queue.", "{d}");
+    assert!(
+        d["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("func NewDeltaFIFO("),
+        "{d}"
+    );
 
     let fresh = t.path().join("fresh-index");
     let index_fresh = |extra: &[&str]| {

@@ -16,7 +16,7 @@
 //! and the header names this build. A checksum per entry catches a torn write: such an
 //! entry is parsed again, never trusted.
 
-use super::{Bytes, FileFacts};
+use super::{Bytes, FileFacts, Item};
 use bincode::Options;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"CWFACTS\0";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const HEADER: u64 = 24;
 pub const FILE_NAME: &str = "facts.bin";
 
@@ -101,32 +101,37 @@ impl FactsFile {
             .push(e);
     }
 
-    /// Moves the bodies of `facts` to the file and records the facts for the next run.
+    /// Moves the bodies, doc comments and signatures of `facts` to the file and records the
+    /// facts for the next run.
     pub fn put(&self, rel: &str, size: u64, mtime_ns: i128, hash: u64, facts: &mut FileFacts) {
-        let mut blob = Vec::new();
-        let mut moved = Vec::new();
-        for (i, item) in facts.items.iter().enumerate() {
-            if let Some(body) = &item.body {
-                if let Bytes::Inline(b) = &body.bytes {
-                    moved.push((i, blob.len() as u32, b.len() as u32));
-                    blob.extend_from_slice(b);
-                }
-            }
-        }
-        if blob.len() > u32::MAX as usize / 2 {
+        let total: usize = facts
+            .items
+            .iter_mut()
+            .flat_map(spillable)
+            .map(|b| match b {
+                Bytes::Inline(x) => x.len(),
+                Bytes::Spilled { .. } => 0,
+            })
+            .sum();
+        if total > u32::MAX as usize / 2 {
             return; // absurd; keep the bodies in memory
         }
-        let bodies_len = blob.len() as u32;
-        // Encode the facts as they will be after the move (bodies pointing into the blob).
-        let mut spilled = Vec::with_capacity(moved.len());
-        for &(i, off, len) in &moved {
-            if let Some(body) = &mut facts.items[i].body {
-                spilled.push(std::mem::replace(
-                    &mut body.bytes,
-                    Bytes::Spilled { off, len },
-                ));
+        let mut blob = Vec::with_capacity(total);
+        // What was moved, in the order `spillable` visits it, to put back if the write fails.
+        let mut moved = Vec::new();
+        for b in facts.items.iter_mut().flat_map(spillable) {
+            let Bytes::Inline(x) = &*b else { continue };
+            if x.is_empty() {
+                continue;
             }
+            let spilled = Bytes::Spilled {
+                off: blob.len() as u32,
+                len: x.len() as u32,
+            };
+            blob.extend_from_slice(x);
+            moved.push(std::mem::replace(b, spilled));
         }
+        let bodies_len = blob.len() as u32;
         let encoded = codec().serialize(&*facts).unwrap_or_default();
         blob.extend_from_slice(&encoded);
         let stored = lz4_flex::compress_prepend_size(&blob);
@@ -134,10 +139,13 @@ impl FactsFile {
         if stored.len() > u32::MAX as usize || self.file.write_all_at(&stored, at).is_err() {
             self.failed
                 .store(true, std::sync::atomic::Ordering::Relaxed);
-            // Put the bodies back: they could not be stored.
-            for (&(i, _, _), bytes) in moved.iter().zip(spilled) {
-                if let Some(body) = &mut facts.items[i].body {
-                    body.bytes = bytes;
+            // Put the moved bytes back: they could not be stored.
+            let mut moved = moved.into_iter();
+            for b in facts.items.iter_mut().flat_map(spillable) {
+                if matches!(b, Bytes::Spilled { .. }) {
+                    if let Some(orig) = moved.next() {
+                        *b = orig;
+                    }
                 }
             }
             return;
@@ -221,6 +229,17 @@ impl FactsFile {
         tail.extend_from_slice(MAGIC);
         self.file.write_all_at(&tail, at)
     }
+}
+
+/// The parts of an item that move to `facts.bin`.
+fn spillable(item: &mut Item) -> impl Iterator<Item = &mut Bytes> {
+    [
+        item.body.as_mut().map(|b| &mut b.bytes),
+        Some(&mut item.doc.0),
+        Some(&mut item.signature.0),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Facts taken over from the previous generation.

@@ -86,7 +86,7 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
                 for (k, (name, pos)) in spec.names.iter().enumerate() {
                     let mut item = base_item(&lower, &around, n, ItemKind::Const, name, *pos);
                     item.signature = format!("const {}", one_line(&first_line)).into();
-                    item.ty = ty.clone().map(Box::new);
+                    item.ty = ty.as_ref().map(Encoded::encode);
                     item.value = values.get(k).map(Encoded::encode);
                     item.iota = iota;
                     facts.items.push(item);
@@ -269,7 +269,7 @@ fn base_item(
         start_line: n.start_position().row as u32 + 1,
         end_line: n.end_position().row as u32 + 1,
         doc: doc.into(),
-        signature: Box::default(),
+        signature: Text::default(),
         type_params: Box::default(),
         recv: None,
         ty: None,
@@ -304,7 +304,7 @@ fn func_item(lower: &Lower, around: &Around, n: Node, method: bool) -> Item {
     item.type_params = lower
         .type_params(n.child_by_field_id(F.type_parameters))
         .into();
-    item.func = Some(Box::new(lower.func_type(n)));
+    item.func = Some(Encoded::encode(&lower.func_type(n)));
     if method {
         item.recv = n
             .child_by_field_id(F.receiver)
@@ -377,7 +377,7 @@ fn type_item(lower: &Lower, around: &Around, n: Node, alias: bool) -> Item {
         name_node.map(node_pos).unwrap_or_else(|| node_pos(n)),
     );
     let ty_node = n.child_by_field_id(F.ty);
-    item.ty = ty_node.map(|t| Box::new(lower.type_expr(t)));
+    item.ty = ty_node.map(|t| Encoded::encode(&lower.type_expr(t)));
     item.type_params = lower
         .type_params(n.child_by_field_id(F.type_parameters))
         .into();
@@ -404,7 +404,7 @@ fn var_items(lower: &Lower, around: &Around, n: Node, out: &mut Vec<Item>) {
     let first_line = lower.text(n).lines().next().unwrap_or("").to_string();
     for (k, (name, pos)) in spec.names.iter().enumerate() {
         let mut item = base_item(lower, around, n, ItemKind::Var, name, *pos);
-        item.ty = spec.ty.clone().map(Box::new);
+        item.ty = spec.ty.as_ref().map(Encoded::encode);
         item.signature = format!("var {}", one_line(&first_line)).into();
         if single_call {
             item.value = spec.values.first().map(Encoded::encode);

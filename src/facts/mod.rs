@@ -74,17 +74,19 @@ pub struct Item {
     pub end_byte: u32,
     pub start_line: u32,
     pub end_line: u32,
-    pub doc: Box<str>,
+    pub doc: Text,
     /// One-line header as written: `func (s *Server) Serve(l net.Listener) error`.
-    pub signature: Box<str>,
+    pub signature: Text,
     pub type_params: Box<[TypeParam]>,
     // The parts only some kinds of item have are boxed: the facts of every file are alive
     // until resolution ends, and an unboxed `Item` was 408 bytes.
     pub recv: Option<Box<Receiver>>,
     /// Type declarations: the right-hand side. Var/const: the declared type, if any.
-    pub ty: Option<Box<TypeExpr>>,
+    /// Encoded like bodies (as trees, type expressions were a third of the facts'
+    /// memory): the model decodes each once.
+    pub ty: Option<Encoded<TypeExpr>>,
     /// Funcs and methods.
-    pub func: Option<Box<FuncType>>,
+    pub func: Option<Encoded<FuncType>>,
     /// Var/const: the initialiser; with `value_index` when one call initialises several names.
     pub value: Option<Encoded<Expr>>,
     pub value_index: Option<u32>,
@@ -111,7 +113,7 @@ pub struct Encoded<T> {
     of: std::marker::PhantomData<T>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 enum Bytes {
     Inline(Box<[u8]>),
     /// Moved to `facts.bin` ([`cache::FactsFile`]): a range of the file's bodies blob.
@@ -119,6 +121,67 @@ enum Bytes {
         off: u32,
         len: u32,
     },
+}
+
+impl Bytes {
+    /// The bytes, inline or in `spilled` (the file's blob read back from `facts.bin`); empty
+    /// when a spilled range is not in `spilled`.
+    fn get<'a>(&'a self, spilled: &'a [u8]) -> &'a [u8] {
+        match self {
+            Bytes::Inline(b) => b,
+            Bytes::Spilled { off, len } => spilled
+                .get(*off as usize..*off as usize + *len as usize)
+                .unwrap_or(&[]),
+        }
+    }
+}
+
+/// Text that only the index records read (doc comments, signatures). Like bodies, it moves
+/// to `facts.bin` when the file's facts are stored there ([`cache::FactsFile::put`]), so
+/// resolution does not carry it; `read` takes it back.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Text(Bytes);
+
+impl Text {
+    /// The text; `spilled` as for [`Encoded::decode`].
+    pub fn read(&self, spilled: &[u8]) -> String {
+        String::from_utf8_lossy(self.0.get(spilled)).into_owned()
+    }
+
+    /// The text while it is still in memory (as extracted), else "".
+    pub fn inline(&self) -> &str {
+        match &self.0 {
+            Bytes::Inline(b) => std::str::from_utf8(b).unwrap_or(""),
+            Bytes::Spilled { .. } => "",
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text(Bytes::Inline(Box::default()))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(Bytes::Inline(s.into_bytes().into_boxed_slice()))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(Bytes::Inline(s.as_bytes().into()))
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Bytes::Inline(_) => self.inline().fmt(f),
+            Bytes::Spilled { off, len } => write!(f, "<spilled {off}+{len}>"),
+        }
+    }
 }
 
 fn codec() -> impl bincode::Options {
@@ -139,26 +202,16 @@ impl<T: Serialize + serde::de::DeserializeOwned + Default> Encoded<T> {
     /// written by `encode`, or a blob that could not be read back) yields the default (an
     /// empty body, `Expr::Other`).
     pub fn decode(&self, spilled: &[u8]) -> T {
-        let bytes = match &self.bytes {
-            Bytes::Inline(b) => &b[..],
-            Bytes::Spilled { off, len } => spilled
-                .get(*off as usize..*off as usize + *len as usize)
-                .unwrap_or(&[]),
-        };
-        codec().deserialize(bytes).unwrap_or_default()
+        codec()
+            .deserialize(self.bytes.get(spilled))
+            .unwrap_or_default()
     }
 }
 
 impl<T> Clone for Encoded<T> {
     fn clone(&self) -> Self {
         Encoded {
-            bytes: match &self.bytes {
-                Bytes::Inline(b) => Bytes::Inline(b.clone()),
-                Bytes::Spilled { off, len } => Bytes::Spilled {
-                    off: *off,
-                    len: *len,
-                },
-            },
+            bytes: self.bytes.clone(),
             of: std::marker::PhantomData,
         }
     }
@@ -198,7 +251,7 @@ pub enum ChanDir {
     Recv,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TypeExpr {
     /// An unqualified name: a declared type, a predeclared type, or a type parameter.
     Name(String),
@@ -215,6 +268,7 @@ pub enum TypeExpr {
     Func(Box<FuncType>),
     Struct(Vec<Field>),
     Interface(Vec<IfaceElem>),
+    #[default]
     Unknown,
 }
 

@@ -8,7 +8,8 @@
 
 pub mod query;
 
-use crate::pipeline::{Built, FileMeta};
+use crate::facts::cache::FactsFile;
+use crate::pipeline::{Built, FileMeta, Kept};
 use crate::resolve::check::{FileCalls, Reason, Slot, Source, Target, DEFER, GO};
 use crate::resolve::methods::{self, Impl, MemberKind, Members};
 use crate::resolve::model::{Model, SymKind, NONE};
@@ -26,10 +27,12 @@ const MAX_FUNCVALUE_TARGETS: usize = 32;
 /// Turns the built model into stored records. `Built` is consumed and dropped piece by piece
 /// (the files' items once the symbols have their doc and signature, call sites once the
 /// edges exist), so the records never sit beside a full copy of what they came from.
-pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
+pub fn to_store(b: Built) -> (store::Symbols, store::Graph, Vec<String>) {
     let Built {
         root,
-        mut model,
+        model,
+        kept,
+        texts,
         members,
         impls,
         calls,
@@ -37,14 +40,25 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
         ..
     } = b;
     let lap = crate::memory::Timings::start();
-    let mut symbols = symbol_records(&root, &mut model, &file_meta);
-    lap.lap("to_store: symbol records");
-    let graph = graph_records(&model, &members, &impls, calls, &mut symbols.syms);
+    // The graph first: it consumes the call sites, and method sets and implementations
+    // are freed before the symbol records are allocated.
+    let (graph, synthetic) =
+        graph_records(&model, &members, &impls, calls, model.syms.len() as u32);
     lap.lap("to_store: graph records");
-    // Freeing the model is millions of small frees: another thread does it while this one
-    // sorts.
-    let freeing = std::thread::spawn(move || drop((model, members, impls)));
-    // Sorted only now: graph_records adds `(interface).M` symbols.
+    // Freeing is millions of small frees: another thread does it while this one works on.
+    let freeing = std::thread::spawn(move || drop((members, impls)));
+    // The call sites are freed: hand their pages back before the records are allocated.
+    crate::memory::release_freed_memory();
+    let (mut items, warnings) = read_texts(&model, kept, texts.as_ref());
+    drop(texts);
+    let mut symbols = symbol_records(&root, &model, &mut items, &file_meta);
+    symbols.syms.extend(synthetic);
+    drop(items);
+    let _ = freeing.join();
+    let freeing = std::thread::spawn(move || drop(model));
+    crate::memory::release_freed_memory();
+    lap.lap("to_store: symbol records");
+    // Sorted only now, with the `(interface).M` symbols the graph added.
     symbols.by_qname = (0..symbols.syms.len() as u32).collect();
     let syms = &symbols.syms;
     symbols
@@ -57,22 +71,69 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph) {
         .par_sort_by(|&a, &b| syms[a as usize].name.cmp(&syms[b as usize].name));
     lap.lap("to_store: sorted");
     let _ = freeing.join();
-    (symbols, graph)
+    (symbols, graph, warnings)
 }
 
-/// What the records keep of a declaration's item.
-struct Kept {
+/// An item's span, signature and doc comment, as the records keep them.
+struct ItemText {
     start_line: u32,
     end_line: u32,
     start_byte: u32,
     end_byte: u32,
-    signature: Box<str>,
-    doc: Box<str>,
+    signature: String,
+    doc: String,
+}
+
+/// Reads the signatures and doc comments of `kept` back (from `facts.bin` where parsing
+/// moved them). A file whose texts cannot be read keeps its items without them, and is
+/// reported.
+fn read_texts(
+    m: &Model,
+    kept: Vec<Vec<Kept>>,
+    texts: Option<&FactsFile>,
+) -> (Vec<Vec<ItemText>>, Vec<String>) {
+    let read: Vec<(Vec<ItemText>, Option<String>)> = kept
+        .into_par_iter()
+        .enumerate()
+        .map(|(f, items)| {
+            let facts = &m.files[f].input.facts;
+            let (blob, error) = match texts.map(|t| t.bodies(facts)) {
+                Some(Err(e)) => (
+                    Vec::new(),
+                    Some(format!(
+                        "{}: doc comments and signatures could not be read back: {e}",
+                        m.files[f].input.rel
+                    )),
+                ),
+                Some(Ok(blob)) => (blob, None),
+                None => (Vec::new(), None),
+            };
+            let items = items
+                .into_iter()
+                .map(|k| ItemText {
+                    start_line: k.start_line,
+                    end_line: k.end_line,
+                    start_byte: k.start_byte,
+                    end_byte: k.end_byte,
+                    signature: k.signature.read(&blob),
+                    doc: k.doc.read(&blob),
+                })
+                .collect();
+            (items, error)
+        })
+        .collect();
+    let (items, errors): (Vec<_>, Vec<_>) = read.into_iter().unzip();
+    (items, errors.into_iter().flatten().collect())
 }
 
 /// The symbol records (`by_qname` and `by_name` left empty for `to_store`). Takes the items out of the
 /// model: graph records need no item.
-fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::Symbols {
+fn symbol_records(
+    root: &Path,
+    m: &Model,
+    items: &mut [Vec<ItemText>],
+    file_meta: &[FileMeta],
+) -> store::Symbols {
     let mut files = Vec::with_capacity(m.files.len());
     for (i, f) in m.files.iter().enumerate() {
         let meta = &file_meta[i];
@@ -143,29 +204,6 @@ fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::
             }
         })
         .collect();
-    // The items leave the model: their doc and signature strings move into the records.
-    // The rest of each item (type expressions, signatures as trees, boxed parts) is freed
-    // now, by the worker threads, before the records are allocated: a peak that held both
-    // was the highest of the whole run.
-    let mut items: Vec<Vec<Kept>> = m
-        .files
-        .par_iter_mut()
-        .map(|f| {
-            std::mem::take(&mut f.input.facts.items)
-                .into_iter()
-                .map(|it| Kept {
-                    start_line: it.start_line,
-                    end_line: it.end_line,
-                    start_byte: it.start_byte,
-                    end_byte: it.end_byte,
-                    signature: it.signature,
-                    doc: it.doc,
-                })
-                .collect()
-        })
-        .collect();
-    crate::memory::release_freed_memory();
-    let m = &*m;
     let mut qnames: Vec<String> = (0..m.syms.len() as u32)
         .into_par_iter()
         .map(|i| m.qualified_name(i))
@@ -204,8 +242,8 @@ fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::
                 it.end_line,
                 it.start_byte,
                 it.end_byte,
-                std::mem::take(&mut it.signature).into_string(),
-                std::mem::take(&mut it.doc).into_string(),
+                std::mem::take(&mut it.signature),
+                std::mem::take(&mut it.doc),
             ),
             (None, _) => (0, 0, 0, 0, String::new(), String::new()),
         };
@@ -234,7 +272,6 @@ fn symbol_records(root: &Path, m: &mut Model, file_meta: &[FileMeta]) -> store::
             variants: s.variants,
         });
     }
-    drop(items);
 
     store::Symbols {
         root: root.display().to_string(),
@@ -253,8 +290,10 @@ fn graph_records(
     members: &[Arc<Members>],
     impls: &[Impl],
     calls: Vec<FileCalls>,
-    syms: &mut Vec<SymRec>,
-) -> store::Graph {
+    first_synthetic: u32,
+) -> (store::Graph, Vec<SymRec>) {
+    // Symbols the graph adds (`(interface).M`), numbered from `first_synthetic` on.
+    let mut syms = Vec::new();
     // Implementations, interface extensions, method sets.
     let tsym = |n: u32| m.named[n as usize].sym;
     let impl_recs: Vec<ImplRec> = impls
@@ -277,30 +316,38 @@ fn graph_records(
         let mut v: Vec<MethodRec> = members[n]
             .iter()
             .filter(|(_, mem)| !mem.ambiguous)
-            .filter_map(|(name, mem)| {
+            .filter_map(|(_, mem)| {
                 let sym = match mem.kind {
                     MemberKind::Method(s) => s,
                     MemberKind::IfaceMethod(d, _) if d != NONE => d,
                     _ => return None,
                 };
                 Some(MethodRec {
-                    name: name.to_string(),
                     sym,
                     ptr_only: mem.ptr_only,
                     depth: mem.depth,
-                    via: mem.via.as_ref().map(|v| v.to_string()),
+                    via: mem.via.clone(),
                 })
             })
             .collect();
         if v.is_empty() {
             continue;
         }
-        v.sort_by(|a, b| a.name.cmp(&b.name));
+        // By name, as `index.bin` stores them.
+        v.sort_by(|a, b| {
+            m.syms[a.sym as usize]
+                .name
+                .cmp(&m.syms[b.sym as usize].name)
+        });
         method_sets.push((nt.sym, v));
     }
 
     // Call edges.
-    let mut flows: HashMap<Slot, Vec<Source>> = HashMap::default();
+    // Sized up front: growing these by doubling leaves freed tables the allocator cannot
+    // hand back, and this is the peak of the run.
+    let n_flows = calls.iter().map(|fc| fc.flows.len()).sum();
+    let mut flows: HashMap<Slot, Vec<Source>> =
+        HashMap::with_capacity_and_hasher(n_flows, Default::default());
     let mut calls = calls;
     for fc in &mut calls {
         for (slot, src) in std::mem::take(&mut fc.flows) {
@@ -346,7 +393,7 @@ fn graph_records(
                 .push(Source::Slot(Slot::Param(d, i)));
         }
     }
-    let mut edges = Vec::new();
+    let mut edges = Vec::with_capacity(calls.iter().map(|fc| fc.calls.len()).sum());
     let mut unresolved = Vec::new();
     let mut dispatch_from: HashSet<u32> = HashSet::default();
     let mut fv_cache: HashMap<Slot, Vec<u32>> = HashMap::default();
@@ -415,7 +462,7 @@ fn graph_records(
                         }
                         None => (format!("(interface).{name}"), &**name, NONE),
                     };
-                    let next = syms.len() as u32;
+                    let next = first_synthetic + syms.len() as u32;
                     let id = *literal_methods.entry(qname.clone()).or_insert(next);
                     if id == next {
                         syms.push(SymRec::synthetic(
@@ -457,13 +504,14 @@ fn graph_records(
     // By caller, then call site (the order `index.bin` stores), then the rest for dedup.
     edges.par_sort_unstable_by_key(|e| (e.caller, e.line, e.col, e.callee, e.file, e.via, e.flags));
     edges.dedup();
-    store::Graph {
+    let graph = store::Graph {
         impls: impl_recs,
         iface_extends,
         methods: method_sets,
         edges,
         unresolved,
-    }
+    };
+    (graph, syms)
 }
 
 /// The functions a slot can hold: flow-insensitive closure over the recorded flows.

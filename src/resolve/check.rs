@@ -243,6 +243,8 @@ struct Checker<'a> {
     scopes: Vec<Vec<(String, Binding)>>,
     tparams: Vec<(String, TypeId)>,
     caller: SymId,
+    /// The names of `caller`'s parameters (decoded once per function).
+    caller_params: Vec<Option<String>>,
     pending_flags: u8,
     recording: bool,
     out: FileCalls,
@@ -274,6 +276,7 @@ pub fn check_file(
         scopes: Vec::new(),
         tparams: Vec::new(),
         caller: m.pkgs[pkg as usize].init,
+        caller_params: Vec::new(),
         pending_flags: 0,
         recording: true,
         out: FileCalls {
@@ -315,8 +318,13 @@ pub fn check_file(
                     let t = if r.pointer { c.pointer(t) } else { t };
                     c.declare(&rn, Binding::Var(t));
                 }
+                c.caller_params =
+                    c.m.item(c.caller)
+                        .and_then(|it| it.func.as_ref())
+                        .map(|f| f.decode(&[]).params.into_iter().map(|p| p.name).collect())
+                        .unwrap_or_default();
                 if let Some(f) = &item.func {
-                    c.declare_params(f);
+                    c.declare_params(&f.decode(&[]));
                 }
                 if let Some(body) = &item.body {
                     c.block(&body.decode(spilled));
@@ -596,11 +604,11 @@ impl<'a> Checker<'a> {
             return None;
         }
         if let Some(it) = self.m.item(self.caller) {
-            if let Some(f) = &it.func {
-                if let Some(i) = f
-                    .params
+            if it.func.is_some() {
+                if let Some(i) = self
+                    .caller_params
                     .iter()
-                    .position(|p| p.name.as_deref() == Some(name))
+                    .position(|p| p.as_deref() == Some(name))
                 {
                     return Some(Slot::Param(self.caller, i as u32));
                 }

@@ -618,8 +618,8 @@ impl Model {
                 let (fid, item) = (s.file, s.item);
                 let te = self.files[fid as usize].input.facts.items[item as usize]
                     .ty
-                    .as_deref()
-                    .cloned()
+                    .as_ref()
+                    .map(|t| t.decode(&[]))
                     .unwrap_or(TypeExpr::Unknown);
                 self.resolve_type_depth(
                     &te,
@@ -896,7 +896,11 @@ impl Model {
         let sym = self.named[n as usize].sym;
         let (fid, item) = (self.syms[sym as usize].file, self.syms[sym as usize].item);
         let it: &Item = &self.files[fid as usize].input.facts.items[item as usize];
-        let te = it.ty.as_deref().cloned().unwrap_or(TypeExpr::Unknown);
+        let te = it
+            .ty
+            .as_ref()
+            .map(|t| t.decode(&[]))
+            .unwrap_or(TypeExpr::Unknown);
         let tparams: Vec<(String, TypeId)> = it
             .type_params
             .iter()
@@ -965,7 +969,7 @@ impl Model {
         let it = &self.files[fid as usize].input.facts.items[sym.item as usize];
         match kind {
             SymKind::Func | SymKind::Method => {
-                let f = it.func.as_deref().cloned().unwrap_or_default();
+                let f = it.func.as_ref().map(|f| f.decode(&[])).unwrap_or_default();
                 let tp = self.sym_tparams(s);
                 self.resolve_sig(
                     &f,
@@ -975,7 +979,7 @@ impl Model {
                     },
                 )
             }
-            SymKind::Var | SymKind::Const => match it.ty.as_deref().cloned() {
+            SymKind::Var | SymKind::Const => match it.ty.as_ref().map(|t| t.decode(&[])) {
                 Some(te) => self.resolve_type(
                     &te,
                     &Ctx {

@@ -416,11 +416,12 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
     sets.sort_by_key(|(t, _)| *t);
     for (ty, ms) in sets {
         let start = methods.len() as u32;
+        let name = |m: &super::MethodRec| sy.syms.get(m.sym as usize).map_or("", |s| &s.name);
         let mut ms: Vec<&super::MethodRec> = ms.iter().collect();
-        ms.sort_by(|a, b| a.name.cmp(&b.name));
+        ms.sort_by(|a, b| name(a).cmp(name(b)));
         for m in ms {
             methods.push(MethodD {
-                name: h.add(&m.name),
+                name: h.add(name(m)),
                 via: h.opt(m.via.as_deref()),
                 sym: m.sym,
                 depth: m.depth,

@@ -286,12 +286,12 @@ pub struct ImplRec {
 
 #[derive(Debug, Clone)]
 pub struct MethodRec {
-    pub name: String,
+    /// The method (its name is the member's name).
     pub sym: u32,
     pub ptr_only: bool,
     pub depth: u16,
     /// The embedded field it is promoted through.
-    pub via: Option<String>,
+    pub via: Option<Box<str>>,
 }
 
 #[derive(Debug, Default)]
