@@ -1,7 +1,10 @@
 //! Process-level memory and timing helpers of `codewalk index`: glibc allocator settings,
 //! handing freed memory back between phases, and the `CODEWALK_TIMINGS` phase laps.
 //!
-//! Must not know: what the phases do. Everything here is a no-op off Linux/glibc (and the
+//! The binary allocates with jemalloc (`main.rs`); glibc's malloc still serves tree-sitter's
+//! C code, which is what the glibc settings here are for.
+//!
+//! Must not know: what the phases do. The glibc parts are no-ops off Linux/glibc (and the
 //! laps without `CODEWALK_TIMINGS`).
 
 /// Allocator settings for indexing (glibc): no fastbins. Parsing frees millions of small
@@ -78,8 +81,15 @@ impl Timings {
     }
 }
 
-/// Bytes the allocator has handed out and not taken back (glibc; 0 elsewhere).
+/// Bytes the allocators have handed out and not taken back: jemalloc's (0 when the process
+/// does not allocate with it) and glibc's.
 fn heap_in_use() -> usize {
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0) + glibc_heap_in_use()
+}
+
+/// Bytes glibc's malloc has handed out and not taken back (0 elsewhere).
+fn glibc_heap_in_use() -> usize {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         #[repr(C)]

@@ -9,11 +9,12 @@
 //! reader checks every section against the file's length and the record size once, at open,
 //! so the accessors never fail afterwards. What the records mean is [`super::layout`]'s business.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use bytemuck::Pod;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"CWINDEX\0";
 const HEADER: usize = 16;
@@ -32,63 +33,102 @@ pub const fn name(s: &str) -> Name {
     out
 }
 
-/// A section's contents, kept in its typed form until written (no copy).
-trait Bytes {
-    fn bytes(&self) -> &[u8];
-}
-
-impl<T: Pod> Bytes for Vec<T> {
-    fn bytes(&self) -> &[u8] {
-        bytemuck::cast_slice(self)
-    }
-}
-
-/// Sections collected in memory, then written in one pass.
-#[derive(Default)]
+/// Writes a container section by section, each as soon as it is given (so the whole file
+/// is never in memory); the header goes in last. A section can also be streamed in pieces
+/// ([`Writer::begin`], [`Writer::append`], [`Writer::end`]).
 pub struct Writer {
-    sections: Vec<(Name, Box<dyn Bytes>)>,
+    out: BufWriter<File>,
+    path: PathBuf,
+    version: u32,
+    /// The number of sections the table was laid out for.
+    sections: usize,
+    table: Vec<(Name, u64, u64)>,
+    /// Where the next byte goes.
+    pos: u64,
+    /// The section being written: name and start.
+    open: Option<(Name, u64)>,
 }
 
 impl Writer {
-    pub fn bytes(&mut self, n: Name, bytes: Vec<u8>) {
-        self.sections.push((n, Box::new(bytes)));
-    }
-
-    pub fn pod<T: Pod>(&mut self, n: Name, items: Vec<T>) {
-        self.sections.push((n, Box::new(items)));
-    }
-
-    /// Writes the file and fsyncs it.
-    pub fn write(self, path: &Path, version: u32) -> Result<()> {
+    /// Creates the file with room for a table of `sections` entries.
+    pub fn create(path: &Path, version: u32, sections: usize) -> Result<Writer> {
         let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
-        let n = self.sections.len();
-        let mut head = Vec::with_capacity(HEADER + n * ENTRY);
+        let mut w = Writer {
+            out: BufWriter::with_capacity(1 << 20, f),
+            path: path.to_path_buf(),
+            version,
+            sections,
+            table: Vec::with_capacity(sections),
+            pos: 0,
+            open: None,
+        };
+        w.write(&vec![0u8; align8(HEADER + sections * ENTRY)])?;
+        Ok(w)
+    }
+
+    fn write(&mut self, b: &[u8]) -> Result<()> {
+        self.out
+            .write_all(b)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.pos += b.len() as u64;
+        Ok(())
+    }
+
+    pub fn pod<T: Pod>(&mut self, n: Name, items: &[T]) -> Result<()> {
+        self.bytes(n, bytemuck::cast_slice(items))
+    }
+
+    pub fn bytes(&mut self, n: Name, bytes: &[u8]) -> Result<()> {
+        self.begin(n);
+        self.append(bytes)?;
+        self.end()
+    }
+
+    /// Starts a section whose bytes come by [`Writer::append`].
+    pub fn begin(&mut self, n: Name) {
+        self.open = Some((n, self.pos));
+    }
+
+    pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.write(bytes)
+    }
+
+    /// Ends the section begun last.
+    pub fn end(&mut self) -> Result<()> {
+        let Some((n, start)) = self.open.take() else {
+            bail!("no section to end in {}", self.path.display());
+        };
+        self.table.push((n, start, self.pos - start));
+        let pad = align8(self.pos as usize) - self.pos as usize;
+        self.write(&[0u8; 8][..pad])
+    }
+
+    /// Writes the header and fsyncs the file.
+    pub fn finish(self) -> Result<()> {
+        let io = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", self.path.display());
+        if self.table.len() != self.sections || self.open.is_some() {
+            bail!(
+                "{}: {} sections written, {} laid out",
+                self.path.display(),
+                self.table.len(),
+                self.sections
+            );
+        }
+        let mut head = Vec::with_capacity(HEADER + self.table.len() * ENTRY);
         head.extend_from_slice(MAGIC);
-        head.extend_from_slice(&version.to_le_bytes());
-        head.extend_from_slice(&(n as u32).to_le_bytes());
-        let mut off = align8(HEADER + n * ENTRY) as u64;
-        for (name, bytes) in &self.sections {
-            let bytes = bytes.bytes();
+        head.extend_from_slice(&self.version.to_le_bytes());
+        head.extend_from_slice(&(self.table.len() as u32).to_le_bytes());
+        for (name, off, len) in &self.table {
             head.extend_from_slice(name);
             head.extend_from_slice(&off.to_le_bytes());
-            head.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            off = align8((off as usize) + bytes.len()) as u64;
+            head.extend_from_slice(&len.to_le_bytes());
         }
-        head.resize(align8(head.len()), 0);
-        let io = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", path.display());
-        w.write_all(&head).map_err(io)?;
-        for (_, bytes) in &self.sections {
-            let bytes = bytes.bytes();
-            w.write_all(bytes).map_err(io)?;
-            let pad = align8(bytes.len()) - bytes.len();
-            w.write_all(&[0u8; 8][..pad]).map_err(io)?;
-        }
-        let f = w
+        let f = self
+            .out
             .into_inner()
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?;
-        f.sync_all().map_err(io)?;
-        Ok(())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", self.path.display(), e.error()))?;
+        f.write_all_at(&head, 0).map_err(io)?;
+        f.sync_all().map_err(io)
     }
 }
 
@@ -185,14 +225,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_writer_checks_its_section_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.bin");
+        let mut w = Writer::create(&p, 9, 2).unwrap();
+        w.pod(name("nums"), &[1u32]).unwrap();
+        assert!(w.finish().is_err());
+    }
+
+    #[test]
     fn round_trip_and_damage() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.bin");
-        let mut w = Writer::default();
-        w.pod(name("nums"), vec![1u32, 2, 3]);
-        w.bytes(name("text"), b"hello".to_vec());
-        w.pod(name("wide"), vec![7u64]);
-        w.write(&p, 9).unwrap();
+        let mut w = Writer::create(&p, 9, 3).unwrap();
+        w.pod(name("nums"), &[1u32, 2, 3]).unwrap();
+        // Streamed in pieces.
+        w.begin(name("text"));
+        w.append(b"hel").unwrap();
+        w.append(b"lo").unwrap();
+        w.end().unwrap();
+        w.pod(name("wide"), &[7u64]).unwrap();
+        w.finish().unwrap();
 
         let m = Mapped::open(&File::open(&p).unwrap(), 9).unwrap();
         let nums = m.section::<u32>(name("nums")).unwrap();

@@ -43,6 +43,7 @@ use anyhow::{bail, Result};
 use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 use std::fs::File;
+use std::path::Path;
 
 /// A string in the heap; `len == NONE` is "absent" (an `Option` that is `None`).
 #[repr(C)]
@@ -236,15 +237,21 @@ fn via_of(c: u8) -> Via {
     }
 }
 
-/// The string heap being built.
-struct Heap {
-    buf: Vec<u8>,
+/// The `strings` section, streamed to the file as strings are added.
+struct Heap<'w> {
+    w: &'w mut Writer,
+    len: u64,
+    /// The first write error; the section is abandoned with it.
+    err: Option<anyhow::Error>,
 }
 
-impl Heap {
+impl Heap<'_> {
     fn add(&mut self, s: &str) -> Str {
-        let off = self.buf.len() as u32;
-        self.buf.extend_from_slice(s.as_bytes());
+        let off = self.len as u32;
+        if self.err.is_none() {
+            self.err = self.w.append(s.as_bytes()).err();
+        }
+        self.len += s.len() as u64;
         Str {
             off,
             len: s.len() as u32,
@@ -252,6 +259,18 @@ impl Heap {
     }
     fn opt(&mut self, s: Option<&str>) -> Str {
         s.map(|s| self.add(s)).unwrap_or(ABSENT)
+    }
+    fn end(self) -> Result<()> {
+        if let Some(e) = self.err {
+            return Err(e);
+        }
+        if self.len > u32::MAX as u64 {
+            bail!(
+                "the index's strings take {} bytes, over this format's 4 GiB limit",
+                self.len
+            );
+        }
+        self.w.end()
     }
 }
 
@@ -269,12 +288,20 @@ fn csr(n: usize, keys: impl Iterator<Item = u32>) -> Vec<u32> {
     start
 }
 
-/// Lays out a generation's symbols and graph as the sections of `index.bin`.
-pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
+/// The number of sections [`write`] writes.
+const SECTIONS: usize = 24;
+
+/// Writes a generation's symbols and graph as the sections of `index.bin` at `path`. Each
+/// section goes to the file as soon as it is laid out, the strings first (while the records
+/// that point into them are built).
+pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
+    let mut w = Writer::create(path, version, SECTIONS)?;
+    w.begin(S_STRINGS);
     let mut h = Heap {
-        buf: Vec::with_capacity(64 << 20),
+        w: &mut w,
+        len: 0,
+        err: None,
     };
-    let mut w = Writer::default();
 
     let files: Vec<FileD> = sy
         .files
@@ -355,7 +382,80 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
             }
         })
         .collect();
-    let n = syms.len();
+    let mut msets: Vec<MsetD> = Vec::with_capacity(g.methods.len());
+    let mut methods: Vec<MethodD> = Vec::new();
+    let mut sets: Vec<&(u32, Vec<super::MethodRec>)> = g.methods.iter().collect();
+    sets.sort_by_key(|(t, _)| *t);
+    for (ty, ms) in sets {
+        let start = methods.len() as u32;
+        let name = |m: &super::MethodRec| sy.syms.get(m.sym as usize).map_or("", |s| &s.name);
+        let mut ms: Vec<&super::MethodRec> = ms.iter().collect();
+        ms.sort_by(|a, b| name(a).cmp(name(b)));
+        for m in ms {
+            methods.push(MethodD {
+                name: h.add(name(m)),
+                via: h.opt(m.via.as_deref()),
+                sym: m.sym,
+                depth: m.depth,
+                ptr_only: m.ptr_only as u8,
+                _pad: 0,
+            });
+        }
+        msets.push(MsetD {
+            ty: *ty,
+            start,
+            len: methods.len() as u32 - start,
+        });
+    }
+    let mut unres: Vec<UnresD> = g
+        .unresolved
+        .iter()
+        .map(|u| UnresD {
+            reason: h.add(&u.reason),
+            name: h.add(&u.name),
+            caller: u.caller,
+            file: u.file,
+            line: u.line,
+            col: u.col,
+        })
+        .collect();
+    unres.sort_by_key(|u| (u.caller, u.line, u.col));
+    h.end()?;
+
+    w.pod(S_FILES, &files)?;
+    w.pod(S_PKGS, &pkgs)?;
+    w.pod(S_PKGFILES, &pkgfiles)?;
+    w.pod(S_PKGIMPS, &pkgimps)?;
+    w.pod(S_SYMS, &syms)?;
+    w.pod(S_MSETS, &msets)?;
+    w.pod(S_METHODS, &methods)?;
+    w.pod(S_UNRES, &unres)?;
+    drop((files, pkgs, pkgfiles, pkgimps, syms, msets, methods, unres));
+    let mut names: Vec<NameD> = Vec::new();
+    let mut nametext: Vec<u8> = Vec::new();
+    for (k, &id) in sy.by_name.iter().enumerate() {
+        let n = sy.syms.get(id as usize).map_or("", |s| s.name.as_str());
+        match names.last_mut() {
+            Some(last) if text(&nametext, last.text) == n => last.len += 1,
+            _ => {
+                names.push(NameD {
+                    text: Str {
+                        off: nametext.len() as u32,
+                        len: n.len() as u32,
+                    },
+                    start: k as u32,
+                    len: 1,
+                });
+                nametext.extend_from_slice(n.as_bytes());
+            }
+        }
+    }
+    w.pod(S_BYQNAME, &sy.by_qname)?;
+    w.pod(S_BYNAME, &sy.by_name)?;
+    w.pod(S_NAMES, &names)?;
+    w.bytes(S_NAMETEXT, &nametext)?;
+    drop((names, nametext));
+    let n = sy.syms.len();
 
     // Edges by caller, then call site: `to_store` already sorts so, making this stable sort a
     // linear pass.
@@ -410,95 +510,18 @@ pub fn encode(sy: &Symbols, g: &Graph) -> Result<Writer> {
     ifext.sort();
     ifext.dedup();
 
-    let mut msets: Vec<MsetD> = Vec::with_capacity(g.methods.len());
-    let mut methods: Vec<MethodD> = Vec::new();
-    let mut sets: Vec<&(u32, Vec<super::MethodRec>)> = g.methods.iter().collect();
-    sets.sort_by_key(|(t, _)| *t);
-    for (ty, ms) in sets {
-        let start = methods.len() as u32;
-        let name = |m: &super::MethodRec| sy.syms.get(m.sym as usize).map_or("", |s| &s.name);
-        let mut ms: Vec<&super::MethodRec> = ms.iter().collect();
-        ms.sort_by(|a, b| name(a).cmp(name(b)));
-        for m in ms {
-            methods.push(MethodD {
-                name: h.add(name(m)),
-                via: h.opt(m.via.as_deref()),
-                sym: m.sym,
-                depth: m.depth,
-                ptr_only: m.ptr_only as u8,
-                _pad: 0,
-            });
-        }
-        msets.push(MsetD {
-            ty: *ty,
-            start,
-            len: methods.len() as u32 - start,
-        });
-    }
-    let mut unres: Vec<UnresD> = g
-        .unresolved
-        .iter()
-        .map(|u| UnresD {
-            reason: h.add(&u.reason),
-            name: h.add(&u.name),
-            caller: u.caller,
-            file: u.file,
-            line: u.line,
-            col: u.col,
-        })
-        .collect();
-    unres.sort_by_key(|u| (u.caller, u.line, u.col));
-
-    if h.buf.len() > u32::MAX as usize {
-        bail!(
-            "the index's strings take {} bytes, over this format's 4 GiB limit",
-            h.buf.len()
-        );
-    }
-    w.pod(S_FILES, files);
-    w.pod(S_PKGS, pkgs);
-    w.pod(S_PKGFILES, pkgfiles);
-    w.pod(S_PKGIMPS, pkgimps);
-    w.pod(S_SYMS, syms);
-    let mut names: Vec<NameD> = Vec::new();
-    let mut nametext: Vec<u8> = Vec::new();
-    for (k, &id) in sy.by_name.iter().enumerate() {
-        let n = sy.syms.get(id as usize).map_or("", |s| s.name.as_str());
-        match names.last_mut() {
-            Some(last) if text(&nametext, last.text) == n => last.len += 1,
-            _ => {
-                names.push(NameD {
-                    text: Str {
-                        off: nametext.len() as u32,
-                        len: n.len() as u32,
-                    },
-                    start: k as u32,
-                    len: 1,
-                });
-                nametext.extend_from_slice(n.as_bytes());
-            }
-        }
-    }
-    w.pod(S_BYQNAME, sy.by_qname.clone());
-    w.pod(S_BYNAME, sy.by_name.clone());
-    w.pod(S_NAMES, names);
-    w.bytes(S_NAMETEXT, nametext);
-    w.pod(S_EDGES, edges);
-    w.pod(S_OUTSTART, outstart);
-    w.pod(S_INEDGES, inedges);
-    w.pod(S_INSTART, instart);
-    w.pod(S_OUTCALLEE, outcallee);
-    w.pod(S_INCALLER, incaller);
-    w.pod(S_SYMMETA, symmeta);
-    w.pod(S_IMPLS, impls);
-    w.pod(S_IMPLTY, implty);
-    w.pod(S_IFEXT, ifext);
-    w.pod(S_MSETS, msets);
-    w.pod(S_METHODS, methods);
-    w.pod(S_UNRES, unres);
-    w.bytes(S_ROOT, sy.root.as_bytes().to_vec());
-    w.bytes(S_STRINGS, h.buf);
-    Ok(w)
+    w.pod(S_EDGES, &edges)?;
+    w.pod(S_OUTSTART, &outstart)?;
+    w.pod(S_INEDGES, &inedges)?;
+    w.pod(S_INSTART, &instart)?;
+    w.pod(S_OUTCALLEE, &outcallee)?;
+    w.pod(S_INCALLER, &incaller)?;
+    w.pod(S_SYMMETA, &symmeta)?;
+    w.pod(S_IMPLS, &impls)?;
+    w.pod(S_IMPLTY, &implty)?;
+    w.pod(S_IFEXT, &ifext)?;
+    w.bytes(S_ROOT, sy.root.as_bytes())?;
+    w.finish()
 }
 
 /// The mapped `index.bin` of a generation.

@@ -416,9 +416,8 @@ pub fn begin(index_dir: &Path) -> Result<Pending> {
 impl Pending {
     pub fn write(&self, manifest: &Manifest, symbols: &Symbols, graph: &Graph) -> Result<()> {
         let lap = crate::memory::Timings::start();
-        let encoded = layout::encode(symbols, graph)?;
-        lap.lap("write: encode");
-        encoded.write(&self.dir.join("index.bin"), FORMAT_VERSION)?;
+        layout::write(&self.dir.join("index.bin"), FORMAT_VERSION, symbols, graph)?;
+        lap.lap("write: index.bin");
         let m = serde_json::to_vec_pretty(manifest)?;
         let p = self.dir.join("manifest.json");
         let mut f = File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
