@@ -444,12 +444,14 @@ pub fn build_discovered(
     let impls = methods::implementations(&model, &members);
     lap.lap("implementations");
     let calls = check::resolve_all(&model, &members, &file_meta, qs, new.as_ref());
-    let kept = keep_items(&mut model);
     stats.facts_cache_error = match &new {
         Some(n) => n.finish().err().map(|e| e.to_string()),
         None => facts.map(|p| format!("cannot create {}", p.new.display())),
     };
     lap.lap("calls");
+    let kept = keep_items(&mut model);
+    model.shed_resolution_state();
+    lap.lap("items and resolution state freed");
     Ok(Built {
         root: disc.root.clone(),
         model,

@@ -1014,6 +1014,28 @@ impl Model {
     }
 
     /// The qualified name of a symbol, as types.Func.FullName / types.TypeName prints it.
+    /// Frees what only resolution uses (scopes, method maps, import bindings, the types'
+    /// interning map), once every call is resolved: the index records need names, packages
+    /// and types to read, not to look up.
+    pub fn shed_resolution_state(&mut self) {
+        for p in &mut self.pkgs {
+            p.scope = HashMap::default();
+        }
+        for n in &mut self.named {
+            n.methods = HashMap::default();
+        }
+        for f in &mut self.files {
+            f.imports = Vec::new();
+            f.dot_imports = Vec::new();
+        }
+        self.types.forget_interning();
+        self.iface = HashMap::default();
+        self.pkgs_by_path = HashMap::default();
+        self.pkg_by_dir = HashMap::default();
+        self.placeholders = HashMap::default();
+        self.sym_type = Vec::new();
+    }
+
     pub fn qualified_name(&self, s: SymId) -> String {
         let sym = &self.syms[s as usize];
         match sym.kind {

@@ -83,6 +83,12 @@ pub struct TypeTable {
 pub const INVALID: TypeId = 0;
 
 impl TypeTable {
+    /// Frees the interning map: the table can be read, not added to, afterwards (an
+    /// `intern` would number a type again).
+    pub fn forget_interning(&mut self) {
+        self.map = HashMap::default();
+    }
+
     pub fn new() -> Self {
         let mut t = TypeTable::default();
         t.intern(Ty::Invalid);
