@@ -75,15 +75,16 @@ pub struct Built {
     pub aliases: Vec<(String, String)>,
 }
 
-/// What the index records keep of a declaration's item: its span, signature and doc (the
-/// texts still in `facts.bin` when the facts were stored there: see [`Built::texts`]).
-pub struct Kept {
+/// What the index records keep of a declaration's item: its span, signature and doc. As
+/// `Built` carries it, the texts are still in `facts.bin` when the facts were stored there
+/// (see [`Built::texts`]); `to_store` reads them into `Kept<String>`.
+pub struct Kept<T = Text> {
     pub start_line: u32,
     pub end_line: u32,
     pub start_byte: u32,
     pub end_byte: u32,
-    pub signature: Text,
-    pub doc: Text,
+    pub signature: T,
+    pub doc: T,
 }
 
 #[derive(Clone, Debug)]
@@ -233,8 +234,9 @@ fn parse_discovery(
 }
 
 /// Takes the items out of the model, keeping what the index records need: everything else
-/// of an item (type expressions, signatures as trees) is freed now. Doc comments and
-/// signatures stay where parsing moved them, in `facts.bin`, until the records read them.
+/// of an item (encoded signatures and initialisers, receivers, type parameters) is freed
+/// now. Doc comments and signatures stay where parsing moved them, in `facts.bin`, until
+/// the records read them.
 fn keep_items(model: &mut Model) -> Vec<Vec<Kept>> {
     let kept = model
         .files

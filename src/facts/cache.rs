@@ -1,19 +1,20 @@
 //! `facts.bin`: the facts of every file of a generation, so that the next `codewalk index`
 //! parses only the files that changed, and so that function bodies wait for call resolution
-//! on disk rather than in memory.
+//! (and doc comments and signatures for the index records) on disk rather than in memory.
 //!
 //! Input: [`FileFacts`] as parsing produces them, and the previous generation's file.
-//! Output: facts whose bodies live in this generation's file ([`FactsFile::bodies`] reads them
-//! back), and a file the next run reads with [`OldFacts::open`].
+//! Output: facts whose bodies, doc comments and signatures live in this generation's file
+//! ([`FactsFile::blob`] reads them back), and a file the next run reads with
+//! [`OldFacts::open`].
 //! Must not know: packages, resolution, the index format.
 //!
 //! Layout: a header (magic, format, the build that wrote it), then per file an entry: a
-//! bodies blob followed by the encoded facts (bincode) whose bodies point into that blob,
-//! compressed together with lz4; then a table of entries (path, size, mtime, content hash,
-//! range, checksum) and a trailer locating it. Facts
-//! depend on the file's bytes and codewalk's build only ("facts never look at another
-//! file"), so an entry is reused when the file's path, size and modification time match
-//! and the header names this build. A checksum per entry catches a torn write: such an
+//! blob (bodies, doc comments, signatures) followed by the encoded facts (bincode) that
+//! point into it, compressed together with lz4; then a table of entries (path, size, mtime,
+//! content hash, range, checksum) and a trailer locating it. Facts depend on the file's
+//! bytes and codewalk's build only ("facts never look at another file"), so an entry is
+//! reused when the file's path, size and modification time match and the header names this
+//! build. A checksum per entry catches a torn write: such an
 //! entry is parsed again, never trusted.
 
 use super::{Bytes, FileFacts, Item};
@@ -42,7 +43,7 @@ pub struct Entry {
     pub mtime_ns: i128,
     /// xxh3 of the file's bytes.
     pub hash: u64,
-    /// Where the entry is: the bodies blob and the encoded facts, which follow each other,
+    /// Where the entry is: the blob and the encoded facts, which follow each other,
     /// compressed together (lz4, size prepended).
     at: u64,
     stored_len: u32,
@@ -199,9 +200,9 @@ impl FactsFile {
         })
     }
 
-    /// The bodies blob of `facts`, followed by the rest of its entry (empty when its
-    /// bodies are in memory).
-    pub fn bodies(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
+    /// The blob of `facts` (bodies, doc comments, signatures), followed by the rest of its
+    /// entry (empty when nothing of it was moved here).
+    pub fn blob(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
         let Some((at, len)) = facts.spilled else {
             return Ok(Vec::new());
         };

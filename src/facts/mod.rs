@@ -116,7 +116,7 @@ pub struct Encoded<T> {
 #[derive(Clone, Serialize, Deserialize)]
 enum Bytes {
     Inline(Box<[u8]>),
-    /// Moved to `facts.bin` ([`cache::FactsFile`]): a range of the file's bodies blob.
+    /// Moved to `facts.bin` ([`cache::FactsFile`]): a range of the file's blob.
     Spilled {
         off: u32,
         len: u32,
@@ -197,8 +197,8 @@ impl<T: Serialize + serde::de::DeserializeOwned + Default> Encoded<T> {
         }
     }
 
-    /// The lowered value; `spilled` is the file's bodies blob read back from `facts.bin`
-    /// ([`cache::FactsFile::bodies`]), empty when nothing was moved there. An encoding that does not decode (never
+    /// The lowered value; `spilled` is the file's blob read back from `facts.bin`
+    /// ([`cache::FactsFile::blob`]), empty when nothing was moved there. An encoding that does not decode (never
     /// written by `encode`, or a blob that could not be read back) yields the default (an
     /// empty body, `Expr::Other`).
     pub fn decode(&self, spilled: &[u8]) -> T {

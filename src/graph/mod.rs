@@ -25,8 +25,9 @@ use std::sync::Arc;
 const MAX_FUNCVALUE_TARGETS: usize = 32;
 
 /// Turns the built model into stored records. `Built` is consumed and dropped piece by piece
-/// (the files' items once the symbols have their doc and signature, call sites once the
-/// edges exist), so the records never sit beside a full copy of what they came from.
+/// (call sites, method sets and implementations once the graph exists, the model once the
+/// symbol records are made), so the records never sit beside a full copy of what they came
+/// from. Also returns warnings: files whose doc comments could not be read back.
 pub fn to_store(b: Built) -> (store::Symbols, store::Graph, Vec<String>) {
     let Built {
         root,
@@ -74,16 +75,6 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph, Vec<String>) {
     (symbols, graph, warnings)
 }
 
-/// An item's span, signature and doc comment, as the records keep them.
-struct ItemText {
-    start_line: u32,
-    end_line: u32,
-    start_byte: u32,
-    end_byte: u32,
-    signature: String,
-    doc: String,
-}
-
 /// Reads the signatures and doc comments of `kept` back (from `facts.bin` where parsing
 /// moved them). A file whose texts cannot be read keeps its items without them, and is
 /// reported.
@@ -91,13 +82,13 @@ fn read_texts(
     m: &Model,
     kept: Vec<Vec<Kept>>,
     texts: Option<&FactsFile>,
-) -> (Vec<Vec<ItemText>>, Vec<String>) {
-    let read: Vec<(Vec<ItemText>, Option<String>)> = kept
+) -> (Vec<Vec<Kept<String>>>, Vec<String>) {
+    let read: Vec<(Vec<Kept<String>>, Option<String>)> = kept
         .into_par_iter()
         .enumerate()
         .map(|(f, items)| {
             let facts = &m.files[f].input.facts;
-            let (blob, error) = match texts.map(|t| t.bodies(facts)) {
+            let (blob, error) = match texts.map(|t| t.blob(facts)) {
                 Some(Err(e)) => (
                     Vec::new(),
                     Some(format!(
@@ -110,7 +101,7 @@ fn read_texts(
             };
             let items = items
                 .into_iter()
-                .map(|k| ItemText {
+                .map(|k| Kept {
                     start_line: k.start_line,
                     end_line: k.end_line,
                     start_byte: k.start_byte,
@@ -131,7 +122,7 @@ fn read_texts(
 fn symbol_records(
     root: &Path,
     m: &Model,
-    items: &mut [Vec<ItemText>],
+    items: &mut [Vec<Kept<String>>],
     file_meta: &[FileMeta],
 ) -> store::Symbols {
     let mut files = Vec::with_capacity(m.files.len());

@@ -124,7 +124,7 @@ pub fn resolve_all(
             |(parser, overlay, var_cache), f| {
                 let facts = &m.files[f as usize].input.facts;
                 if facts.has_bodies {
-                    let spilled = match spill.map(|s| s.bodies(facts)) {
+                    let spilled = match spill.map(|s| s.blob(facts)) {
                         Some(Err(_)) => {
                             // facts.bin could not be read back: the file's calls are
                             // not resolved (as for an unreadable file), never guessed.
