@@ -7,6 +7,7 @@
 //! `render` formats the answers, `cli` is the glue.
 
 pub mod analysis;
+pub mod callcache;
 pub mod cli;
 pub mod facts;
 pub mod gomod;

@@ -4,11 +4,13 @@
 //! the implementation pairs and every file's resolved call sites, ready for `store`.
 //! Must not know: the on-disk index format, output formats.
 
+use crate::callcache::{self, OldCalls};
 use crate::facts::cache::{FactsFile, OldFacts};
 use crate::facts::{self, ExtractOptions, FileFacts, Text};
 use crate::gomod::{ModuleMap, Origin};
 use crate::resolve::check::{self, FileCalls};
 use crate::resolve::methods::{self, Impl, Members};
+use crate::resolve::model::FileId;
 use crate::resolve::{FileInput, Model};
 use crate::syntax::{self, QuerySet};
 use crate::walk::{self, Discovery, SourceFile, WalkOptions};
@@ -48,6 +50,8 @@ pub struct Stats {
     /// Files (external ones included) whose facts were taken over from the previous
     /// generation instead of parsed.
     pub reused_files: u64,
+    /// Files whose call sites were taken over from the previous generation.
+    pub reused_calls: u64,
     /// Why this generation has no `facts.bin` for the next run, if it has none.
     pub facts_cache_error: Option<String>,
     pub external_files: u64,
@@ -445,7 +449,35 @@ pub fn build_discovered(
     let members = methods::all_members(&model);
     let impls = methods::implementations(&model, &members);
     lap.lap("implementations");
-    let calls = check::resolve_all(&model, &members, &file_meta, qs, new.as_ref());
+    // Call sites of unchanged files are taken over when no declaration changed.
+    let calls_key = callcache::key(&model);
+    let old_calls = facts
+        .and_then(|p| p.old.as_deref())
+        .and_then(|o| OldCalls::open(&o.with_file_name(callcache::FILE_NAME), build, calls_key));
+    let reused_calls = AtomicU64::new(0);
+    let reuse = |f: FileId| {
+        let old = old_calls.as_ref()?;
+        let calls = old.get(
+            &model.files[f as usize].input.rel,
+            file_meta[f as usize].hash,
+            f,
+        )?;
+        reused_calls.fetch_add(1, Ordering::Relaxed);
+        Some(calls)
+    };
+    let calls = check::resolve_all(&model, &members, &file_meta, qs, new.as_ref(), &reuse);
+    drop(old_calls);
+    stats.reused_calls = reused_calls.into_inner();
+    if let Some(p) = facts.filter(|_| new.is_some()) {
+        let path = p.new.with_file_name(callcache::FILE_NAME);
+        if let Err(e) = callcache::write(&path, build, calls_key, &model, &file_meta, &calls) {
+            // Only the next run is affected: it resolves every file again.
+            let _ = std::fs::remove_file(&path);
+            stats
+                .warnings
+                .push(format!("{} not written: {e}", path.display()));
+        }
+    }
     stats.facts_cache_error = match &new {
         Some(n) => n.finish().err().map(|e| e.to_string()),
         None => facts.map(|p| format!("cannot create {}", p.new.display())),

@@ -1272,6 +1272,82 @@ fn reindex_parses_only_changed_files_and_equals_a_fresh_index() {
     );
 }
 
+#[test]
+fn reindex_after_a_body_edit_resolves_only_that_files_calls() {
+    let (t, root, ix) = index_fixture("example");
+    let total = walk_go_files(&root);
+    let bin = |ix: &Path| fs::read(gen_dir(ix).join("index.bin")).unwrap();
+    let fresh = t.path().join("fresh-index");
+    let fresh_index = || {
+        let _ = fs::remove_dir_all(&fresh);
+        let args = [
+            "--index-dir",
+            fresh.to_str().unwrap(),
+            "index",
+            ".",
+            "--no-std",
+        ];
+        let o = run_in(&root, &args);
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(!err(&o).contains("not resolved again"), "{}", err(&o));
+        bin(&fresh)
+    };
+    let edit = |from: &str, to: &str| {
+        let f = root.join("cache/store.go");
+        let src = fs::read_to_string(&f).unwrap();
+        assert!(src.contains(from), "{from}");
+        fs::write(&f, src.replacen(from, to, 1)).unwrap();
+        index_at(&root, &[])
+    };
+
+    // A body edit that moves the declarations below it two lines down: every other file's
+    // calls are taken over, the edited file's are resolved again.
+    let o = edit(
+        "\treturn s.List(), nil\n",
+        "\tout := s.List()\n\t_ = NewIndexer()\n\treturn out, nil\n",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let note = format!("calls of {} files not resolved again", total - 1);
+    assert!(err(&o).contains(&note), "want {note}: {}", err(&o));
+    let callers = run_in(&root, &["callers", "--json", "cache.NewIndexer"]);
+    assert!(
+        out(&callers).contains("(*example.com/informer/cache.threadSafeStore).ByIndex"),
+        "{}",
+        out(&callers)
+    );
+    assert!(
+        bin(&ix) == fresh_index(),
+        "incremental and fresh index.bin differ"
+    );
+
+    // A damaged calls.bin is not used: every file's calls are resolved again.
+    let calls = gen_dir(&ix).join("calls.bin");
+    let mut bytes = fs::read(&calls).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0xff;
+    fs::write(&calls, bytes).unwrap();
+    let o = edit("\treturn out, nil\n", "\treturn out, nil // edited\n");
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(!err(&o).contains("not resolved again"), "{}", err(&o));
+    assert!(
+        bin(&ix) == fresh_index(),
+        "incremental and fresh index.bin differ"
+    );
+
+    // A changed declaration (informer.go's call to `NewIndexer` now names nothing): every
+    // file's calls are resolved again.
+    let o = edit(
+        "func NewIndexer() Indexer {",
+        "func NewIndexerV2() Indexer {",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(!err(&o).contains("not resolved again"), "{}", err(&o));
+    assert!(
+        bin(&ix) == fresh_index(),
+        "incremental and fresh index.bin differ"
+    );
+}
+
 fn walk_go_files(dir: &Path) -> usize {
     let mut n = 0;
     for e in fs::read_dir(dir).unwrap() {

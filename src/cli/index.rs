@@ -231,6 +231,12 @@ fn build_and_write(
             "{n} unchanged files not parsed again, the standard library's included"
         )),
     }
+    if stats.reused_calls > 0 {
+        kept.push(format!(
+            "calls of {} files not resolved again",
+            stats.reused_calls
+        ));
+    }
     if search_report.reused_shards > 0 {
         kept.push(format!(
             "{} of {} search index shards unchanged",

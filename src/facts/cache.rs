@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"CWFACTS\0";
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const HEADER: u64 = 24;
 pub const FILE_NAME: &str = "facts.bin";
 

@@ -31,6 +31,7 @@ pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> 
     facts.build = build_constraint(src);
 
     let around = Around::new(root);
+    facts.decl_digest = decl_digest(&around, root, src, facts.build.as_deref());
     let caps = &qs.item_captures;
     let mut cursor = QueryCursor::new();
     // Every pattern is rooted at source_file: never start a match deeper.
@@ -144,6 +145,35 @@ fn build_constraint(src: &[u8]) -> Option<String> {
 /// file's top level. tree-sitter's `parent` and `prev_sibling` scan from the first child of
 /// the parent (from the root for `parent`): quadratic in a generated file of 15,000
 /// declarations.
+/// A digest of the file's declarations as written, function bodies and top-level comments
+/// left out, positions not involved: equal digests mean the file declares the same things
+/// in the same order (a body edit, or lines moving, leaves it as it was).
+fn decl_digest(around: &Around, root: Node, src: &[u8], build: Option<&str>) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(build.unwrap_or("").as_bytes());
+    for n in around
+        .kids
+        .get(&root.id())
+        .map(|v| v.as_slice())
+        .unwrap_or(&[])
+    {
+        if n.kind() == "comment" {
+            continue;
+        }
+        let (start, end) = (n.start_byte(), n.end_byte());
+        let body = match n.kind() {
+            "function_declaration" | "method_declaration" => n.child_by_field_id(F.body),
+            _ => None,
+        };
+        let cut = body.map_or(end..end, |b| b.start_byte()..b.end_byte());
+        h.update(&src[start..cut.start]);
+        h.update(&[0xff]);
+        h.update(&src[cut.end..end]);
+        h.update(&[0xfe]);
+    }
+    h.digest()
+}
+
 struct Around<'t> {
     /// Node id → (parent, index among the parent's children).
     at: HashMap<usize, (Node<'t>, usize)>,

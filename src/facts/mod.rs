@@ -39,6 +39,9 @@ pub struct FileFacts {
     pub lines: u32,
     /// Function bodies were lowered (`ExtractOptions::bodies`).
     pub has_bodies: bool,
+    /// What the file declares, as a digest that function bodies, comments and positions do
+    /// not enter: see `extract::decl_digest`.
+    pub decl_digest: u64,
     /// Where [`cache::FactsFile`] keeps this file's bodies: offset and length of its entry
     /// in the generation's `facts.bin` (set when the facts are stored there, never encoded).
     #[serde(skip)]

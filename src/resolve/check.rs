@@ -19,6 +19,7 @@ use crate::syntax::{self, QuerySet};
 use rayon::prelude::*;
 // FxHash: keys are names and small ids, hashed millions of times per index.
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Types inferred for package-level variables, kept by each worker across files.
@@ -28,7 +29,7 @@ pub const GO: u8 = 1;
 pub const DEFER: u8 = 2;
 
 /// Where a function value can be stored and later called from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Slot {
     /// A struct field of a named type.
     Field(NamedId, Box<str>),
@@ -42,13 +43,13 @@ pub enum Slot {
     Recv(NamedId),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Source {
     Func(SymId),
     Slot(Slot),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Reason {
     UnknownPackage,
     UnknownName,
@@ -73,7 +74,7 @@ impl Reason {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     Static(SymId),
     /// An interface method (its declaring symbol) and the named interface of the receiver's
@@ -84,7 +85,7 @@ pub enum Target {
     Unresolved(Reason, Box<str>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CallSite {
     pub caller: SymId,
     pub pos: Pos,
@@ -101,13 +102,15 @@ pub struct FileCalls {
     pub skipped: bool,
 }
 
-/// Resolves the calls of every non-external file, in parallel.
+/// Resolves the calls of every non-external file, in parallel; a file for which `reuse`
+/// has call sites (resolved by an earlier run and still valid) keeps those.
 pub fn resolve_all(
     m: &Model,
     all: &[Arc<Members>],
     meta: &[FileMeta],
     qs: &QuerySet,
     spill: Option<&facts::cache::FactsFile>,
+    reuse: &(dyn Fn(FileId) -> Option<FileCalls> + Sync),
 ) -> Vec<FileCalls> {
     let item_syms = item_symbols(m);
     let mut out: Vec<FileCalls> = (0..m.files.len() as FileId)
@@ -122,6 +125,9 @@ pub fn resolve_all(
                 )
             },
             |(parser, overlay, var_cache), f| {
+                if let Some(calls) = reuse(f) {
+                    return calls;
+                }
                 let facts = &m.files[f as usize].input.facts;
                 if facts.has_bodies {
                     let spilled = match spill.map(|s| s.blob(facts)) {
