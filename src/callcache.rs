@@ -1,6 +1,7 @@
-//! `calls.bin`: every file's resolved call sites of a generation, so that the next
-//! `codewalk index` resolves again only the calls of the files that changed, when no
-//! declaration of any file did.
+//! `calls.bin`: every file's resolved call sites of a generation, and the implementation
+//! pairs, so that the next `codewalk index` resolves again only the calls of the files that
+//! changed, when no declaration of any file did (and then takes the pairs over too: they
+//! depend on declarations only).
 //!
 //! Input: the model and the call sites `resolve::check` found. Output: a file in the
 //! generation, and for the next run the call sites of each file still valid.
@@ -17,10 +18,11 @@
 //! Layout: magic, format, the build that wrote it, the key, an xxh3 checksum of the
 //! payload, then the payload: the number of entries (u64) and the entries, each bincode of
 //! (path, content hash, the file's call sites and func-value flows, bincode again so that
-//! only the entries used are decoded).
+//! only the entries used are decoded), then bincode of the implementation pairs.
 
 use crate::pipeline::FileMeta;
 use crate::resolve::check::{CallSite, FileCalls, Slot, Source};
+use crate::resolve::methods::Impl;
 use crate::resolve::model::FileId;
 use crate::resolve::Model;
 use bincode::Options;
@@ -33,7 +35,7 @@ use std::path::Path;
 
 pub const FILE_NAME: &str = "calls.bin";
 const MAGIC: &[u8; 8] = b"CWCALLS\0";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const HEADER: usize = 40;
 
 fn codec() -> impl Options {
@@ -72,6 +74,7 @@ pub fn write(
     m: &Model,
     meta: &[FileMeta],
     calls: &[FileCalls],
+    impls: &[Impl],
 ) -> std::io::Result<()> {
     let file = std::fs::File::create(path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
@@ -100,6 +103,9 @@ pub fn write(
             out.write_all(&e)?;
         }
     }
+    let impls = codec().serialize(impls).map_err(std::io::Error::other)?;
+    sum.update(&impls);
+    out.write_all(&impls)?;
     out.flush()?;
     drop(out);
     let mut head = Vec::with_capacity(HEADER);
@@ -115,6 +121,7 @@ pub fn write(
 /// The previous generation's call sites, when they were resolved under the same key.
 pub struct OldCalls {
     by_rel: HashMap<String, Entry>,
+    impls: Option<Vec<Impl>>,
 }
 
 impl OldCalls {
@@ -140,7 +147,16 @@ impl OldCalls {
             let e: Entry = codec().deserialize_from(&mut rest).ok()?;
             by_rel.insert(e.rel.clone(), e);
         }
-        Some(OldCalls { by_rel })
+        let impls = codec().deserialize_from(&mut rest).ok()?;
+        Some(OldCalls {
+            by_rel,
+            impls: Some(impls),
+        })
+    }
+
+    /// The implementation pairs (once).
+    pub fn take_impls(&mut self) -> Option<Vec<Impl>> {
+        self.impls.take()
     }
 
     /// The call sites of `rel` as file `file`, if its content (`hash`) is what they were

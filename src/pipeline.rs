@@ -447,13 +447,17 @@ pub fn build_discovered(
         .map(|f| metas[by_rel[f.input.rel.as_str()]].clone())
         .collect();
     let members = methods::all_members(&model);
-    let impls = methods::implementations(&model, &members);
-    lap.lap("implementations");
-    // Call sites of unchanged files are taken over when no declaration changed.
+    // Call sites of unchanged files, and the implementation pairs, are taken over when no
+    // declaration changed.
     let calls_key = callcache::key(&model);
-    let old_calls = facts
+    let mut old_calls = facts
         .and_then(|p| p.old.as_deref())
         .and_then(|o| OldCalls::open(&o.with_file_name(callcache::FILE_NAME), build, calls_key));
+    let impls = match old_calls.as_mut().and_then(OldCalls::take_impls) {
+        Some(impls) => impls,
+        None => methods::implementations(&model, &members),
+    };
+    lap.lap("implementations");
     let reused_calls = AtomicU64::new(0);
     let reuse = |f: FileId| {
         let old = old_calls.as_ref()?;
@@ -470,7 +474,8 @@ pub fn build_discovered(
     stats.reused_calls = reused_calls.into_inner();
     if let Some(p) = facts.filter(|_| new.is_some()) {
         let path = p.new.with_file_name(callcache::FILE_NAME);
-        if let Err(e) = callcache::write(&path, build, calls_key, &model, &file_meta, &calls) {
+        let written = callcache::write(&path, build, calls_key, &model, &file_meta, &calls, &impls);
+        if let Err(e) = written {
             // Only the next run is affected: it resolves every file again.
             let _ = std::fs::remove_file(&path);
             stats

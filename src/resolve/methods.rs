@@ -251,7 +251,9 @@ pub fn members_of(
 }
 
 /// One (interface, type) pair: `ty` (or only `*ty` when `pointer`) implements `iface`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Impl {
     pub iface: NamedId,
     pub ty: NamedId,
