@@ -1,5 +1,5 @@
 //! Process-level memory and timing helpers of `codewalk index`: glibc allocator settings,
-//! handing freed memory back between phases, and the `CODEWALK_TIMINGS` phase laps.
+//! handing glibc's freed memory back after parsing, and the `CODEWALK_TIMINGS` phase laps.
 //!
 //! The binary allocates with jemalloc (`main.rs`); glibc's malloc still serves tree-sitter's
 //! C code, which is what the glibc settings here are for.
@@ -25,10 +25,9 @@ pub fn tune_allocator() {
     }
 }
 
-/// Hands the memory freed by finished phases back to the OS. glibc keeps freed blocks in
-/// the arena of the thread that allocated them, where the threads of later phases (the
-/// search index writer) cannot reuse them: without this the process keeps the peak of the
-/// resolution phases for the rest of the run.
+/// Hands glibc's freed memory back to the OS. glibc keeps freed blocks in the arena of the
+/// thread that allocated them; since Rust code allocates with jemalloc, what is there is
+/// tree-sitter's, freed by the parse workers.
 pub fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -242,7 +242,7 @@ fn parse_discovery(
 /// now. Doc comments and signatures stay where parsing moved them, in `facts.bin`, until
 /// the records read them.
 fn keep_items(model: &mut Model) -> Vec<Vec<Kept>> {
-    let kept = model
+    model
         .files
         .par_iter_mut()
         .map(|f| {
@@ -258,9 +258,7 @@ fn keep_items(model: &mut Model) -> Vec<Vec<Kept>> {
                 })
                 .collect()
         })
-        .collect();
-    crate::memory::release_freed_memory();
-    kept
+        .collect()
 }
 
 /// Digests of what an index is built from (see [`inputs_digest`]).
@@ -376,6 +374,9 @@ pub fn build_discovered(
         parsed.extend(parse_discovery(d, true, qs, cache, progress));
     }
     drop(old);
+    // tree-sitter's trees, all freed now, were glibc's (Rust code allocates with jemalloc,
+    // which hands freed pages back itself).
+    crate::memory::release_freed_memory();
     lap.lap("parse");
     let mut stats = Stats {
         warnings: disc.warnings.clone(),

@@ -141,11 +141,8 @@ fn build_and_write(
     let mut stats = built.stats.clone();
     let unresolved_imports = built.model.unresolved_imports as u64;
     lap.lap("build");
-    // On a pool thread: its malloc arena holds the memory the parse workers freed (facts),
-    // which the records then reuse instead of growing the main thread's arena.
-    let (symbols, graph, warnings) = rayon::join(|| crate::graph::to_store(built), || ()).0;
+    let (symbols, graph, warnings) = crate::graph::to_store(built);
     stats.warnings.extend(warnings);
-    crate::memory::release_freed_memory();
     lap.lap("to_store");
     let unresolved_calls = graph.unresolved.len() as u64;
     let manifest =

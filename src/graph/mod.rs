@@ -48,8 +48,6 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph, Vec<String>) {
     lap.lap("to_store: graph records");
     // Freeing is millions of small frees: another thread does it while this one works on.
     let freeing = std::thread::spawn(move || drop((members, impls)));
-    // The call sites are freed: hand their pages back before the records are allocated.
-    crate::memory::release_freed_memory();
     let (mut items, warnings) = read_texts(&model, kept, texts.as_ref());
     drop(texts);
     let mut symbols = symbol_records(&root, &model, &mut items, &file_meta);
@@ -57,7 +55,6 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph, Vec<String>) {
     drop(items);
     let _ = freeing.join();
     let freeing = std::thread::spawn(move || drop(model));
-    crate::memory::release_freed_memory();
     lap.lap("to_store: symbol records");
     // Sorted only now, with the `(interface).M` symbols the graph added.
     // By qname, then id; by name, then the qname order. Unstable sorts with the tie broken

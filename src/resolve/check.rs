@@ -200,6 +200,10 @@ fn item_symbols(m: &Model) -> Vec<Vec<SymId>> {
     v
 }
 
+fn param_names(f: &FuncType) -> Vec<Option<String>> {
+    f.params.iter().map(|p| p.name.clone()).collect()
+}
+
 pub struct Overlay {
     base: usize,
     local: Vec<Ty>,
@@ -324,13 +328,18 @@ pub fn check_file(
                     let t = if r.pointer { c.pointer(t) } else { t };
                     c.declare(&rn, Binding::Var(t));
                 }
-                c.caller_params =
-                    c.m.item(c.caller)
-                        .and_then(|it| it.func.as_ref())
-                        .map(|f| f.decode(&[]).params.into_iter().map(|p| p.name).collect())
-                        .unwrap_or_default();
-                if let Some(f) = &item.func {
-                    c.declare_params(&f.decode(&[]));
+                let func = item.func.as_ref().map(|f| f.decode(&[]));
+                // The caller's parameter names: this item's, unless the caller is the
+                // declaration of another file (decoded once either way here).
+                let caller_item = c.m.item(c.caller);
+                c.caller_params = match caller_item {
+                    Some(it) if std::ptr::eq(it, item) => func.as_ref().map(param_names),
+                    Some(it) => it.func.as_ref().map(|f| param_names(&f.decode(&[]))),
+                    None => None,
+                }
+                .unwrap_or_default();
+                if let Some(f) = &func {
+                    c.declare_params(f);
                 }
                 if let Some(body) = &item.body {
                     c.block(&body.decode(spilled));
