@@ -234,11 +234,15 @@ fn build_and_write(
             stats.reused_calls
         ));
     }
-    if search_report.reused_shards > 0 {
-        kept.push(format!(
+    if search_report.reused_shards > 0 || search_report.patched_shards > 0 {
+        let mut s = format!(
             "{} of {} search index shards unchanged",
             search_report.reused_shards, search_report.shards
-        ));
+        );
+        if search_report.patched_shards > 0 {
+            s.push_str(&format!(", {} patched", search_report.patched_shards));
+        }
+        kept.push(s);
     }
     let msg = if kept.is_empty() {
         msg

@@ -4,16 +4,24 @@
 //! previous search index to follow (about [`TARGET_SHARDS`] of them, by symbol documents and
 //! source bytes) and kept from one generation to the next. A shard's documents are written to its own
 //! segments and its trigram postings to its own file, and the shard has a digest of everything
-//! its documents are made of. When `codewalk index` runs again, a shard whose digest is
-//! unchanged is not built: its segment files and trigram file are hard-linked from the
-//! previous generation. An edit rebuilds the shard that holds the edited package.
+//! its documents are made of: a layout digest (the range, its symbols' and files' keys in
+//! shard order) and each file's content hash. When `codewalk index` runs again, a shard whose
+//! digest is unchanged is not built: its segment files and trigram file are hard-linked from
+//! the previous generation. A shard with the same layout and a few changed files is patched:
+//! its segments are linked with those files' documents deleted (a new tantivy delete file per
+//! segment that held any), the files' new documents go into a new segment, and grep reads
+//! those files instead of trusting the linked trigrams. Any other edit rebuilds the shard.
 //!
 //! `order` (the total order of results) is made so that it does not depend on where the shard
 //! boundaries are: a symbol's is (rank, shard, position in the shard by package path and
 //! qualified name), which, shards being ranges of package paths, is the order by (rank,
 //! package path, qualified name) over the whole index; a code chunk's is (shard, position
-//! in the shard by package path, file, line). Tantivy's scores use index-wide statistics, so
-//! answers are the same whatever the boundaries, and a re-indexed tree answers as a fresh one.
+//! of its file in the shard by package path and path, chunk in the file). Tantivy's scores
+//! use index-wide statistics, so answers are the same whatever the boundaries, and a
+//! re-indexed tree answers as a fresh one, with one exception: the documents a patch
+//! deletes still count in the term statistics until their shard is built whole again, so
+//! code chunk scores can drift a little (a shard is built whole once a tenth of its
+//! documents are deleted, or after [`MAX_PATCHES`] patches).
 
 use super::{grep, schema, tokenizer, Fields, GrepFile, GrepFiles, GrepShard, Meta, DIR};
 use super::{G_SCAN, G_SYMLINK, SEARCH_FORMAT};
@@ -29,6 +37,7 @@ use tantivy::index::{SegmentComponent, SegmentMeta};
 use tantivy::indexer::SingleSegmentIndexWriter;
 use tantivy::schema::Schema;
 use tantivy::{Index, TantivyDocument};
+use xxhash_rust::xxh3::Xxh3;
 
 /// Lines of a piece of the text between declarations, and of a piece of a long declaration.
 const GAP_CHUNK: u32 = 50;
@@ -42,6 +51,11 @@ const WRITER_MEMORY_PER_THREAD: usize = 64 << 20;
 const SEGMENT_MARGIN: usize = 1_000_000;
 /// Consecutive pieces are grouped into one code document up to this many lines.
 const CHUNK: u32 = 60;
+/// A code chunk's `order` is (shard, file's position in the shard, chunk in the file), the
+/// chunk in 14 bits (later chunks of a file of over 900,000 lines share the last value), so
+/// a file's chunks can be replaced without renumbering the other files'.
+const CHUNK_BITS: u32 = 14;
+const CHUNK_ORDERS: u64 = 1 << CHUNK_BITS;
 /// Symbol documents added between two checks of the segment writer's memory.
 const SYM_UNIT: usize = 256;
 /// A fresh plan cuts the tree into about this many shards of equal weight (one per symbol
@@ -73,16 +87,25 @@ struct ShardState {
     from: String,
     /// xxh3 of everything the shard's documents and trigrams are made of.
     digest: u64,
+    /// See [`Shard::layout`]: a shard with the same layout can be patched.
+    layout: u64,
+    /// See [`Shard::file_digests`].
+    file_digests: Vec<u64>,
     /// Tantivy segment ids.
     segments: Vec<String>,
     /// Trigram file ("" when the shard has no files).
     tri: String,
     files: u32,
-    /// Files read for grep whatever the trigrams say (changed since parsing); a shard with
-    /// any is never reused.
-    scan: u32,
+    /// Files (positions in the shard) that grep reads whatever the trigrams say: files that
+    /// changed between parsing and this build, and files replaced by a patch (their trigrams
+    /// in `tri` are the old text's).
+    scan: Vec<u32>,
     sym_docs: u64,
     code_docs: u64,
+    /// Documents deleted from the shard's segments by patches, and how many patches were
+    /// made since the shard was last built whole.
+    deleted: u64,
+    patches: u32,
 }
 
 /// What a build did, for the index summary.
@@ -90,6 +113,7 @@ struct ShardState {
 pub struct BuildReport {
     pub shards: usize,
     pub reused_shards: usize,
+    pub patched_shards: usize,
 }
 
 /// Rank bits: lower is shown first.
@@ -267,6 +291,7 @@ impl SegmentSink {
 /// The previous generation's search index, when this build may take shards from it.
 struct Prev {
     dir: PathBuf,
+    index: Index,
     plan: ShardPlan,
     segments: HashMap<String, SegmentMeta>,
 }
@@ -281,7 +306,8 @@ impl Prev {
         if plan.format != SEARCH_FORMAT || plan.build != build || plan.shards.is_empty() {
             return None;
         }
-        let metas = Index::open_in_dir(&dir).ok()?.load_metas().ok()?;
+        let index = Index::open_in_dir(&dir).ok()?;
+        let metas = index.load_metas().ok()?;
         let segments = metas
             .segments
             .into_iter()
@@ -289,9 +315,90 @@ impl Prev {
             .collect();
         Some(Prev {
             dir,
+            index,
             plan,
             segments,
         })
+    }
+
+    /// Links the files of `st` (one of its shards) into `dest` as [`Prev::link`] does, with
+    /// the documents whose `file` is one of `rels` deleted: a segment holding any gets a new
+    /// delete file, written through `dest_index` (the search index being built, whose
+    /// directory adds tantivy's footer). Returns the segment metas and the number of
+    /// documents deleted now. On error, files already linked or written stay behind, unlisted.
+    fn link_deleting(
+        &self,
+        st: &ShardState,
+        dest_index: &Index,
+        dest: &Path,
+        file: tantivy::schema::Field,
+        rels: &[&str],
+    ) -> Result<(Vec<SegmentMeta>, u64)> {
+        use tantivy::schema::IndexRecordOption;
+        use tantivy::{DocSet, SegmentReader, Term, TERMINATED};
+        let link = |name: &Path| -> Result<()> {
+            std::fs::hard_link(self.dir.join(name), dest.join(name))
+                .with_context(|| format!("cannot link {}", self.dir.join(name).display()))
+        };
+        let mut metas = Vec::new();
+        let mut deleted = 0u64;
+        for id in &st.segments {
+            let m = self
+                .segments
+                .get(id)
+                .with_context(|| format!("segment {id} is not in the previous search index"))?;
+            let reader = SegmentReader::open(&self.index.segment(m.clone()))?;
+            let inv = reader.inverted_index(file)?;
+            let mut dead = Vec::new();
+            for rel in rels {
+                let term = Term::from_field_text(file, rel);
+                if let Some(mut post) = inv.read_postings(&term, IndexRecordOption::Basic)? {
+                    let mut d = post.doc();
+                    while d != TERMINATED {
+                        if reader.alive_bitset().is_none_or(|a| a.is_alive(d)) {
+                            dead.push(d);
+                        }
+                        d = post.advance();
+                    }
+                }
+            }
+            let del = m.relative_path(SegmentComponent::Delete);
+            for p in m.list_files() {
+                if p != del || (m.has_deletes() && dead.is_empty()) {
+                    link(&p)?;
+                }
+            }
+            if dead.is_empty() {
+                metas.push(m.clone());
+                continue;
+            }
+            let mut alive = tantivy_common::BitSet::with_max_value_and_full(m.max_doc());
+            if let Some(a) = reader.alive_bitset() {
+                for d in 0..m.max_doc() {
+                    if a.is_deleted(d) {
+                        alive.remove(d);
+                    }
+                }
+            }
+            for &d in &dead {
+                alive.remove(d);
+            }
+            deleted += dead.len() as u64;
+            let opstamp = m.delete_opstamp().map_or(1, |o| o + 1);
+            let n = m.num_deleted_docs() + dead.len() as u32;
+            let m2 = m.clone().with_delete_meta(n, opstamp);
+            m2.untrack_temp_docstore();
+            let mut w = dest_index
+                .directory()
+                .open_write(&m2.relative_path(SegmentComponent::Delete))?;
+            tantivy::fastfield::write_alive_bitset(&alive, &mut w)?;
+            tantivy::directory::TerminatingWrite::terminate(w)?;
+            metas.push(m2);
+        }
+        if !st.tri.is_empty() {
+            link(Path::new(&st.tri))?;
+        }
+        Ok((metas, deleted))
     }
 
     /// Hard-links the segment and trigram files of `st` (one of its shards) into `dest`;
@@ -371,6 +478,32 @@ fn plan_bounds(symbols: &Symbols, prev: Option<&ShardPlan>) -> Vec<String> {
     bounds
 }
 
+/// Patches a shard takes before it is built whole again.
+const MAX_PATCHES: u32 = 16;
+/// Files of a shard that grep reads whatever the trigrams say, at most, for a patch.
+const MAX_SCAN: usize = 64;
+
+/// The files (positions) whose documents a patch of `old` replaces to give `sh`, when it can:
+/// the same layout (so every other document keeps its `order`), few files changed, few
+/// documents deleted so far. Tantivy's term statistics count deleted documents until the
+/// shard is built again, so code chunk scores drift a little from a fresh index's; the
+/// limits keep that small.
+fn patchable(old: &ShardState, sh: &Shard) -> Option<Vec<u32>> {
+    if old.layout != sh.layout
+        || old.file_digests.len() != sh.file_digests.len()
+        || old.patches >= MAX_PATCHES
+    {
+        return None;
+    }
+    let changed: Vec<u32> = (0..sh.file_digests.len() as u32)
+        .filter(|&i| old.file_digests[i as usize] != sh.file_digests[i as usize])
+        .collect();
+    let few = changed.len() <= (sh.files.len() / 10).max(8);
+    let docs = old.sym_docs + old.code_docs;
+    (few && old.deleted <= docs / 10 && old.scan.len() + changed.len() <= MAX_SCAN)
+        .then_some(changed)
+}
+
 /// A file's share of a shard's weight: its source bytes, when they are indexed as code.
 fn file_weight(file: &store::FileRec) -> u64 {
     if file.flags & store::F_EXTERNAL == 0 {
@@ -386,13 +519,28 @@ struct Shard {
     syms: Vec<u32>,
     /// Files by (package path, path).
     files: Vec<u32>,
+    /// xxh3 of `layout` and `file_digests`: everything the shard's documents are made of.
     digest: u64,
+    /// xxh3 of what fixes every document's `order`: the range, the symbols' (rank, package,
+    /// qualified name, file) and the files' (path, package, flags) in shard order.
+    layout: u64,
+    /// Per file (in `files` order), what its code chunks and the documents of the symbols it
+    /// declares are made of beyond `layout`: its content hash.
+    file_digests: Vec<u64>,
     weight: u64,
 }
 
-/// A shard built now: its index, state, segments, and its files (by position) that grep must
-/// always read.
-type Built = (usize, ShardState, Vec<SegmentMeta>, Vec<u32>);
+/// A shard built or patched now: its index, state and segments.
+type Built = (usize, ShardState, Vec<SegmentMeta>);
+
+/// What a worker does to a shard that is not taken over as it is.
+#[derive(Clone)]
+enum Job {
+    Build(usize),
+    /// Replace the documents of these files (positions in the shard) in the previous
+    /// generation's segments of the shard.
+    Patch(usize, Vec<u32>),
+}
 
 /// Builds the search index for a generation directory (`gen_dir/search/`), taking over the
 /// unchanged shards of `prev_gen`'s.
@@ -495,19 +643,23 @@ pub fn build_index(
                 let (fa, fb) = (&symbols.files[a as usize], &symbols.files[b as usize]);
                 (order_of(fa.pkg), fa.rel.as_str()).cmp(&(order_of(fb.pkg), fb.rel.as_str()))
             });
-            // Everything the shard's documents are made of, length-prefixed, hashed at once.
-            let mut buf: Vec<u8> = Vec::new();
+            // What the shard's documents are made of. A symbol's document and a file's code
+            // chunks are made of the file's text, its path, its package's path and its flags,
+            // and this build of codewalk: `layout` has everything but the texts, in shard
+            // order; a file's text is its content hash. A symbol declared in a file of
+            // another shard has its document's fields in `layout`.
             let put = |buf: &mut Vec<u8>, b: &[u8]| {
                 buf.extend_from_slice(&(b.len() as u32).to_le_bytes());
                 buf.extend_from_slice(b);
             };
             let num = |buf: &mut Vec<u8>, n: u64| buf.extend_from_slice(&n.to_le_bytes());
-            num(&mut buf, SEARCH_FORMAT as u64);
-            num(&mut buf, build);
-            num(&mut buf, k as u64);
-            put(&mut buf, bounds[k].as_bytes());
+            let mut lay: Vec<u8> = Vec::new();
+            num(&mut lay, SEARCH_FORMAT as u64);
+            num(&mut lay, build);
+            num(&mut lay, k as u64);
+            put(&mut lay, bounds[k].as_bytes());
             put(
-                &mut buf,
+                &mut lay,
                 bounds
                     .get(k + 1)
                     .map_or(b"\xff".as_slice(), |b| b.as_bytes()),
@@ -515,33 +667,40 @@ pub fn build_index(
             let mut weight = syms.len() as u64;
             for &i in &syms {
                 let s = &symbols.syms[i as usize];
-                for t in [&s.name, &s.qname, &s.doc, &s.signature] {
-                    put(&mut buf, t.as_bytes());
+                num(&mut lay, rank_of(s));
+                put(&mut lay, path_of(s.pkg).as_bytes());
+                put(&mut lay, s.qname.as_bytes());
+                put(&mut lay, symbols.files[s.file as usize].rel.as_bytes());
+                if shard_of(symbols.files[s.file as usize].pkg) != k {
+                    for t in [&s.name, &s.doc, &s.signature] {
+                        put(&mut lay, t.as_bytes());
+                    }
+                    put(&mut lay, s.kind.as_str().as_bytes());
+                    num(&mut lay, ((s.line as u64) << 32) | s.col as u64);
+                    lay.push(flags_of(s));
                 }
-                put(&mut buf, s.kind.as_str().as_bytes());
-                put(&mut buf, path_of(s.pkg).as_bytes());
-                put(&mut buf, symbols.files[s.file as usize].rel.as_bytes());
-                num(&mut buf, ((s.line as u64) << 32) | s.col as u64);
-                buf.push(flags_of(s));
             }
+            let mut file_digests = Vec::with_capacity(files.len());
             for &fi in &files {
                 let file = &symbols.files[fi as usize];
-                put(&mut buf, file.rel.as_bytes());
-                put(&mut buf, path_of(file.pkg).as_bytes());
-                num(&mut buf, file.hash);
-                buf.push(gfiles[fi as usize].flags);
+                put(&mut lay, file.rel.as_bytes());
+                put(&mut lay, path_of(file.pkg).as_bytes());
+                lay.push(gfiles[fi as usize].flags);
                 weight += file_weight(file);
-                for &d in &decls[fi as usize] {
-                    let s = &symbols.syms[d as usize];
-                    num(&mut buf, ((s.start_line as u64) << 32) | s.end_line as u64);
-                    put(&mut buf, s.kind.as_str().as_bytes());
-                    put(&mut buf, s.qname.as_bytes());
-                }
+                file_digests.push(file.hash);
+            }
+            let layout = xxhash_rust::xxh3::xxh3_64(&lay);
+            let mut all = Xxh3::new();
+            all.update(&layout.to_le_bytes());
+            for d in &file_digests {
+                all.update(&d.to_le_bytes());
             }
             Shard {
                 syms,
                 files,
-                digest: xxhash_rust::xxh3::xxh3_64(&buf),
+                digest: all.digest(),
+                layout,
+                file_digests,
                 weight,
             }
         })
@@ -556,7 +715,7 @@ pub fn build_index(
             let Some(old) = p.plan.shards.get(k) else {
                 continue;
             };
-            if old.digest != sh.digest || old.scan != 0 {
+            if old.digest != sh.digest {
                 continue;
             }
             if let Some(m) = p.link(old, &dir) {
@@ -566,8 +725,24 @@ pub fn build_index(
             }
         }
     }
-    let mut todo: Vec<usize> = (0..shards.len()).filter(|&k| states[k].is_none()).collect();
-    todo.sort_by_key(|&k| std::cmp::Reverse(shards[k].weight));
+    // The other shards are patched when few of their files changed and nothing else did,
+    // else built again; the heaviest work first.
+    let mut todo: Vec<(u64, Job)> = (0..shards.len())
+        .filter(|&k| states[k].is_none())
+        .map(|k| {
+            let sh = &shards[k];
+            match prev
+                .as_ref()
+                .and_then(|p| patchable(p.plan.shards.get(k)?, sh))
+            {
+                Some(changed) => (changed.len() as u64, Job::Patch(k, changed)),
+                None => (sh.weight, Job::Build(k)),
+            }
+        })
+        .collect();
+    todo.sort_by_key(|t| std::cmp::Reverse(t.0));
+    let todo: Vec<Job> = todo.into_iter().map(|t| t.1).collect();
+    let patched = todo.iter().filter(|j| matches!(j, Job::Patch(..))).count();
     let t_prep = t0.elapsed();
 
     let sym_doc = |order: u64, i: u32| -> TantivyDocument {
@@ -601,6 +776,14 @@ pub fn build_index(
         d.add_u64(f.order, order);
         d
     };
+    // A local file's bytes, when they are still what was parsed (else grep must read it).
+    let read_indexed = |fi: usize| -> Option<Vec<u8>> {
+        let file = &symbols.files[fi];
+        std::fs::read(root.join(&file.rel)).ok().filter(|b| {
+            b.len() as u64 <= crate::walk::DEFAULT_MAX_FILE_SIZE
+                && xxhash_rust::xxh3::xxh3_64(b) == file.hash
+        })
+    };
     // One shard into the worker's sink: its segments, trigram file and state.
     let build_shard = |sink: &mut SegmentSink, seen: &mut [u64], k: usize| -> Result<Built> {
         let sh = &shards[k];
@@ -614,33 +797,29 @@ pub fn build_index(
         }
         // Per file: Some(distinct trigrams) when indexed, None when grep must always read it.
         let mut per_file: Vec<Option<Vec<u32>>> = Vec::with_capacity(sh.files.len());
-        let mut order = base;
         let mut code_docs = 0;
-        for &fi in &sh.files {
+        for (pos, &fi) in sh.files.iter().enumerate() {
             let fi = fi as usize;
-            let file = &symbols.files[fi];
-            let g = &gfiles[fi];
-            if g.flags & store::F_EXTERNAL != 0 {
+            if gfiles[fi].flags & store::F_EXTERNAL != 0 {
                 per_file.push(Some(Vec::new()));
                 continue;
             }
-            let bytes = match std::fs::read(root.join(&file.rel)) {
-                Ok(b)
-                    if b.len() as u64 <= crate::walk::DEFAULT_MAX_FILE_SIZE
-                        && xxhash_rust::xxh3::xxh3_64(&b) == file.hash =>
-                {
-                    b
-                }
-                _ => {
-                    per_file.push(None);
-                    continue;
-                }
+            let Some(bytes) = read_indexed(fi) else {
+                per_file.push(None);
+                continue;
             };
             let mut tris = Vec::new();
             trigrams(&bytes, seen, &mut tris);
             per_file.push(Some(tris));
             code_docs += add_code_chunks(
-                sink, &f, symbols, fi, &bytes, &decls[fi], &mut order, g.flags,
+                sink,
+                &f,
+                symbols,
+                fi,
+                &bytes,
+                &decls[fi],
+                code_order(k, pos),
+                gfiles[fi].flags,
             )?;
             sink.maybe_flush()?;
         }
@@ -661,15 +840,90 @@ pub fn build_index(
         let st = ShardState {
             from: bounds[k].clone(),
             digest: sh.digest,
+            layout: sh.layout,
+            file_digests: sh.file_digests.clone(),
             segments: metas.iter().map(|m| m.id().uuid_string()).collect(),
             tri,
             files: sh.files.len() as u32,
-            scan: scan.len() as u32,
+            scan,
             sym_docs: sh.syms.len() as u64,
             code_docs,
+            deleted: 0,
+            patches: 0,
         };
-        Ok((k, st, metas, scan))
+        Ok((k, st, metas))
     };
+
+    // A patch: the previous generation's segments of the shard with the changed files'
+    // documents deleted, and theirs added in a new segment. The changed files' trigrams in
+    // the linked trigram file are the old text's, so grep reads those files.
+    let patch_shard =
+        |sink: &mut SegmentSink, seen: &mut [u64], k: usize, changed: &[u32]| -> Result<Built> {
+            let p = prev.as_ref().expect("a patch follows a previous index");
+            let (old, sh) = (&p.plan.shards[k], &shards[k]);
+            let rels: Vec<&str> = changed
+                .iter()
+                .map(|&l| symbols.files[sh.files[l as usize] as usize].rel.as_str())
+                .collect();
+            // A previous segment that cannot be read or linked: the shard is built whole.
+            let Ok((mut metas, deleted)) = p.link_deleting(old, &index, &dir, f.file, &rels) else {
+                return build_shard(sink, seen, k);
+            };
+            let mine: std::collections::HashSet<u32> =
+                changed.iter().map(|&l| sh.files[l as usize]).collect();
+            let base = (k as u64) << 32;
+            let mut sym_docs = 0u64;
+            for (pos, &i) in sh.syms.iter().enumerate() {
+                let s = &symbols.syms[i as usize];
+                if mine.contains(&s.file) {
+                    sink.add(sym_doc((rank_of(s) << 56) | base | pos as u64, i))?;
+                    sym_docs += 1;
+                }
+            }
+            let mut scan = old.scan.clone();
+            let mut code_docs = 0;
+            for &l in changed {
+                let fi = sh.files[l as usize] as usize;
+                if gfiles[fi].flags & store::F_EXTERNAL != 0 {
+                    continue;
+                }
+                scan.push(l);
+                if let Some(bytes) = read_indexed(fi) {
+                    code_docs += add_code_chunks(
+                        sink,
+                        &f,
+                        symbols,
+                        fi,
+                        &bytes,
+                        &decls[fi],
+                        code_order(k, l as usize),
+                        gfiles[fi].flags,
+                    )?;
+                }
+            }
+            sink.flush()?;
+            metas.append(&mut sink.done);
+            scan.sort_unstable();
+            scan.dedup();
+            // The symbols of a changed file are the same ones (same layout): its deleted
+            // documents were as many symbol documents as were added, and code chunks.
+            let old_code = deleted.saturating_sub(sym_docs);
+            let st = ShardState {
+                from: bounds[k].clone(),
+                digest: sh.digest,
+                layout: sh.layout,
+                file_digests: sh.file_digests.clone(),
+                segments: metas.iter().map(|m| m.id().uuid_string()).collect(),
+                tri: old.tri.clone(),
+                files: sh.files.len() as u32,
+                scan,
+                sym_docs: sh.syms.len() as u64,
+                code_docs: (old.code_docs + code_docs).saturating_sub(old_code),
+                deleted: old.deleted + deleted,
+                patches: old.patches + 1,
+            };
+            Ok((k, st, metas))
+        };
 
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -677,7 +931,7 @@ pub fn build_index(
         let workers: Vec<_> = (0..threads.min(todo.len().max(1)))
             .map(|w| {
                 let (dir, schema, next, failed, todo) = (&dir, &schema, &next, &failed, &todo);
-                let build_shard = &build_shard;
+                let (build_shard, patch_shard) = (&build_shard, &patch_shard);
                 scope.spawn(move || -> Result<Vec<Built>> {
                     let mut out = Vec::new();
                     let mut sink =
@@ -689,8 +943,12 @@ pub fn build_index(
                             if u >= todo.len() || failed.load(Ordering::Relaxed) {
                                 return Ok(());
                             }
-                            let k = todo[u];
-                            out.push(build_shard(&mut sink, &mut seen, k)?);
+                            out.push(match &todo[u] {
+                                Job::Build(k) => build_shard(&mut sink, &mut seen, *k)?,
+                                Job::Patch(k, changed) => {
+                                    patch_shard(&mut sink, &mut seen, *k, changed)?
+                                }
+                            });
                         }
                     })();
                     if run.is_err() {
@@ -719,11 +977,9 @@ pub fn build_index(
         }
     })?;
     let t_docs = t0.elapsed();
-    let mut scan_of: Vec<Vec<u32>> = vec![Vec::new(); shards.len()];
-    for (k, st, metas, scan) in built {
+    for (k, st, metas) in built {
         states[k] = Some(st);
         segments[k] = metas;
-        scan_of[k] = scan;
     }
     let states: Vec<ShardState> = states
         .into_iter()
@@ -749,9 +1005,9 @@ pub fn build_index(
             .files
             .extend(sh.files.iter().filter_map(|&fi| slots[fi as usize].take()));
     }
-    // Files grep reads whatever the trigrams say (reused shards have none).
-    for (g, scan) in grep_files.shards.iter().zip(&scan_of) {
-        for &local in scan {
+    // Files grep reads whatever the trigrams say.
+    for (g, st) in grep_files.shards.iter().zip(&states) {
+        for &local in &st.scan {
             grep_files.files[(g.base + local) as usize].flags |= G_SCAN;
             scan_always += 1;
         }
@@ -788,6 +1044,7 @@ pub fn build_index(
     let report = BuildReport {
         shards: plan.shards.len(),
         reused_shards: reused,
+        patched_shards: patched,
     };
     let meta = Meta {
         format: SEARCH_FORMAT,
@@ -804,7 +1061,7 @@ pub fn build_index(
         .with_context(|| format!("cannot write {}", p.display()))?;
     if std::env::var_os("CODEWALK_TIMINGS").is_some() {
         eprintln!(
-            "timing: search index: prepare {:.2?}, shards {:.2?}, commit {:.2?}, total {:.2?}, cpu {:.2}s ({} symbol, {} code docs, {} files; {} scan-always; {} of {} shards reused)",
+            "timing: search index: prepare {:.2?}, shards {:.2?}, commit {:.2?}, total {:.2?}, cpu {:.2}s ({} symbol, {} code docs, {} files; {} scan-always; {} of {} shards reused, {} patched)",
             t_prep,
             t_docs - t_prep,
             t_commit - t_docs,
@@ -816,9 +1073,15 @@ pub fn build_index(
             meta.scan_always_files,
             reused,
             report.shards,
+            patched,
         );
     }
     Ok(report)
+}
+
+/// The `order` of the first code chunk of the file at `pos` in shard `k`.
+fn code_order(k: usize, pos: usize) -> u64 {
+    ((k as u64) << 32) | ((pos as u64) << CHUNK_BITS)
 }
 
 /// Splits a file into code chunks (declarations and the lines between them) and indexes them.
@@ -829,7 +1092,7 @@ fn add_code_chunks(
     fi: usize,
     bytes: &[u8],
     decls: &[u32],
-    order: &mut u64,
+    first_order: u64,
     flags: u8,
 ) -> Result<u64> {
     let text = String::from_utf8_lossy(bytes);
@@ -916,8 +1179,7 @@ fn add_code_chunks(
             }
             tags_of(&mut d, f, "code", flags);
             d.add_u64(f.rank, rank);
-            d.add_u64(f.order, *order);
-            *order += 1;
+            d.add_u64(f.order, first_order + n.min(CHUNK_ORDERS - 1));
             sink.add(d)?;
             n += 1;
         }

@@ -48,6 +48,9 @@
 //! - 1: first format.
 //! - 2: shards (shards.json, one trigram file per shard, files.bin in shard order);
 //!   code chunk `order` by package path, file, line.
+//! - 3: shards can be patched (per-file digests, layout digest, scan-always positions,
+//!   deleted documents in shards.json); code chunk `order` is (shard, file's position,
+//!   chunk) so a file's chunks are replaced without renumbering.
 
 mod build;
 pub mod grep;
@@ -71,7 +74,7 @@ use tantivy::{DocAddress, Index, IndexReader, TantivyDocument, Term};
 /// Boolean query clauses.
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
-pub const SEARCH_FORMAT: u32 = 2;
+pub const SEARCH_FORMAT: u32 = 3;
 /// The search index directory inside a generation.
 pub const DIR: &str = "search";
 
