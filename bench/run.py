@@ -536,6 +536,25 @@ def reindex(cw, corpus, root, runs, budget, timeout):
         out["hundred_files"] = strip(heavy(f"{corpus}: re-index, 100 files edited", noforce, runs, budget,
                                            before=edit(hundred), timeout=timeout))
         out["hundred_files"]["files"] = len(hundred)
+
+        def body_edit(files):
+            # A statement line inserted at the top of the first function body: the file's
+            # call sites and later declarations move down a line, no declaration changes.
+            def f():
+                for p in files:
+                    with open(p) as fh:
+                        text = fh.read()
+                    i = text.find("\nfunc ")
+                    j = text.find(") {\n", i) if i >= 0 else -1
+                    if j >= 0:
+                        text = text[:j + 4] + "\t_ = 0 // codewalk-bench edit\n" + text[j + 4:]
+                        with open(p, "w") as fh:
+                            fh.write(text)
+            return f
+        out["one_file_body"] = strip(heavy(f"{corpus}: re-index, 1 function body edited", noforce, runs, budget,
+                                           before=body_edit([one]), timeout=timeout))
+        out["hundred_files_body"] = strip(heavy(f"{corpus}: re-index, 100 function bodies edited", noforce,
+                                                runs, budget, before=body_edit(hundred), timeout=timeout))
     finally:
         restore()
         log(f"restored {len(touched)} edited files in {copy}")
@@ -685,12 +704,16 @@ def render(results):
         L += ["### Re-index (scratch copy of the corpus)", ""]
         if ri and ri.get("initial"):
             L += ["| step | runs | median s | range s | peak RSS MiB |", "|---|---|---|---|---|"]
-            for k in ("initial", "nothing_changed", "one_file", "hundred_files"):
+            for k in ("initial", "nothing_changed", "one_file", "hundred_files", "one_file_body",
+                      "hundred_files_body"):
                 if ri.get(k):
                     L.append(heavy_row(ri[k]))
             if ri.get("one_file", {}).get("file"):
                 L += ["", f"1 file: `{ri['one_file']['file']}`; 100 files: every ~N-th .go file of the sorted tree. "
-                      "Each run appends one more comment line to each edited file."]
+                      "\"Edited\": each run appends one more comment line to each file (the text changes, "
+                      "no declaration, call or position does). \"Function body edited\": each run inserts one "
+                      "more statement line at the top of the file's first function body (its calls and later "
+                      "declarations move down a line; no declaration changes)."]
             L.append("")
         else:
             L += [f"n/a ({ri.get('skipped') if ri else 'not run'})", ""]

@@ -15,6 +15,7 @@ pub mod graph;
 pub mod memory;
 pub mod notes;
 pub mod pipeline;
+pub mod refresh;
 pub mod render;
 pub mod resolve;
 pub mod search;

@@ -192,31 +192,7 @@ fn parse_discovery(
                 }
             };
             let hash = xxhash_rust::xxh3::xxh3_64(&src);
-            let opts = ExtractOptions { bodies: !external };
-            // Bodies are lowered now (external packages need declarations only), so call
-            // resolution does not parse every file a second time.
-            let mut facts = match syntax::parse(parser, &src) {
-                Some(tree) => facts::extract(qs, &tree, &src, opts),
-                None => FileFacts::default(),
-            };
-            // Binary noise can make tree-sitter's recovery swallow the whole file: keep
-            // what precedes the first non-text byte.
-            if facts.items.is_empty() && facts.syntax_errors > 0 {
-                if let Some(cut) = text_prefix(&src) {
-                    if let Some(tree) = syntax::parse(parser, &src[..cut]) {
-                        let mut prefix = facts::extract(qs, &tree, &src[..cut], opts);
-                        prefix.syntax_errors = prefix.syntax_errors.max(facts.syntax_errors);
-                        prefix.first_error_line = Some(
-                            prefix
-                                .first_error_line
-                                .unwrap_or(prefix.lines)
-                                .min(facts.first_error_line.unwrap_or(u32::MAX)),
-                        );
-                        prefix.lines = facts.lines;
-                        facts = prefix;
-                    }
-                }
-            }
+            let mut facts = facts_of(parser, qs, &src, external);
             // Unreadable and oversized files are not recorded: the next run tries again.
             if let (Some((new, _)), None) = (cache, &error) {
                 new.put(&source.rel, f.size, f.mtime_ns, hash, &mut facts);
@@ -235,6 +211,40 @@ fn parse_discovery(
             }
         })
         .collect()
+}
+
+/// The facts of a file's bytes. Bodies are lowered now (external packages need declarations
+/// only), so call resolution does not parse every file a second time.
+pub fn facts_of(
+    parser: &mut tree_sitter::Parser,
+    qs: &QuerySet,
+    src: &[u8],
+    external: bool,
+) -> FileFacts {
+    let opts = ExtractOptions { bodies: !external };
+    let mut facts = match syntax::parse(parser, src) {
+        Some(tree) => facts::extract(qs, &tree, src, opts),
+        None => FileFacts::default(),
+    };
+    // Binary noise can make tree-sitter's recovery swallow the whole file: keep what
+    // precedes the first non-text byte.
+    if facts.items.is_empty() && facts.syntax_errors > 0 {
+        if let Some(cut) = text_prefix(src) {
+            if let Some(tree) = syntax::parse(parser, &src[..cut]) {
+                let mut prefix = facts::extract(qs, &tree, &src[..cut], opts);
+                prefix.syntax_errors = prefix.syntax_errors.max(facts.syntax_errors);
+                prefix.first_error_line = Some(
+                    prefix
+                        .first_error_line
+                        .unwrap_or(prefix.lines)
+                        .min(facts.first_error_line.unwrap_or(u32::MAX)),
+                );
+                prefix.lines = facts.lines;
+                facts = prefix;
+            }
+        }
+    }
+    facts
 }
 
 /// Takes the items out of the model, keeping what the index records need: everything else

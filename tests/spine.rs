@@ -1326,7 +1326,7 @@ fn reindex_after_a_body_edit_resolves_only_that_files_calls() {
     let n = bytes.len();
     bytes[n - 1] ^= 0xff;
     fs::write(&calls, bytes).unwrap();
-    let o = edit("\treturn out, nil\n", "\treturn out, nil // edited\n");
+    let o = edit("\treturn out, nil\n", "\t_ = out\n\treturn out, nil\n");
     assert!(o.status.success(), "{}", err(&o));
     assert!(!err(&o).contains("not resolved again"), "{}", err(&o));
     assert!(
@@ -1346,6 +1346,92 @@ fn reindex_after_a_body_edit_resolves_only_that_files_calls() {
         bin(&ix) == fresh_index(),
         "incremental and fresh index.bin differ"
     );
+}
+
+#[test]
+fn reindex_after_a_text_only_edit_takes_the_index_over() {
+    let (t, root, ix) = index_fixture("example");
+    let bin = |ix: &Path| fs::read(gen_dir(ix).join("index.bin")).unwrap();
+    let fresh = t.path().join("fresh-index");
+    let fresh_index = || {
+        let _ = fs::remove_dir_all(&fresh);
+        let args = [
+            "--index-dir",
+            fresh.to_str().unwrap(),
+            "index",
+            ".",
+            "--no-std",
+        ];
+        let o = run_in(&root, &args);
+        assert!(o.status.success(), "{}", err(&o));
+        bin(&fresh)
+    };
+    let f = root.join("cache/store.go");
+    let edit = |from: &str, to: &str| {
+        let src = fs::read_to_string(&f).unwrap();
+        assert!(src.contains(from), "{from}");
+        fs::write(&f, src.replacen(from, to, 1)).unwrap();
+        index_at(&root, &[])
+    };
+    let taken_over = "1 changed in their text only";
+
+    // A word of the package comment replaced by one as long (no fact moves): the index is
+    // taken over, and equals a fresh one (the file's hash, size and time rewritten).
+    let o = edit("a miniature of", "a wombatish of");
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains(taken_over), "{}", err(&o));
+    assert!(
+        bin(&ix) == fresh_index(),
+        "taken-over and fresh index.bin differ"
+    );
+    let grep = run_in(&root, &["grep", "wombatish"]);
+    assert!(out(&grep).contains("cache/store.go:1:"), "{}", out(&grep));
+    let search = run_in(&root, &["search", "--code", "wombatish"]);
+    assert!(
+        out(&search).contains("cache/store.go:1"),
+        "{}",
+        out(&search)
+    );
+    assert!(!out(&run_in(&root, &["grep", "miniature"])).contains("store.go"));
+    let show = run_in(&root, &["show", "cache.NewIndexer"]);
+    assert!(
+        show.status.success() && !err(&show).contains("changed"),
+        "{}",
+        err(&show)
+    );
+
+    // Lines appended at the end: the line count changes, nothing else.
+    let mut text = fs::read_to_string(&f).unwrap();
+    text.push_str("\n// Trailing words: numbat.\n");
+    fs::write(&f, text).unwrap();
+    let o = index_at(&root, &[]);
+    assert!(err(&o).contains(taken_over), "{}", err(&o));
+    assert!(
+        bin(&ix) == fresh_index(),
+        "taken-over and fresh index.bin differ"
+    );
+    assert!(out(&run_in(&root, &["grep", "numbat"])).contains("cache/store.go:"));
+
+    // A doc comment and a body edited: facts changed, the whole pipeline runs, and the
+    // index still equals a fresh one.
+    for (from, to) in [
+        ("storage interface.", "storage contract."),
+        (
+            "\treturn s.List(), nil\n",
+            "\tout := s.List()\n\treturn out, nil\n",
+        ),
+    ] {
+        let o = edit(from, to);
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(!err(&o).contains(taken_over), "{}", err(&o));
+        assert!(err(&o).contains("not parsed again"), "{}", err(&o));
+        assert!(
+            bin(&ix) == fresh_index(),
+            "incremental and fresh index.bin differ"
+        );
+    }
+    let def = run_in(&root, &["def", "cache.Store"]);
+    assert!(out(&def).contains("storage contract"), "{}", out(&def));
 }
 
 fn walk_go_files(dir: &Path) -> usize {

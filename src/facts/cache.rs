@@ -11,7 +11,9 @@
 //! Layout: a header (magic, format, the build that wrote it), then per file an entry: a
 //! blob (bodies, doc comments, signatures) followed by the encoded facts (bincode) that
 //! point into it, compressed together with lz4; then a table of entries (path, size, mtime,
-//! content hash, range, checksum) and a trailer locating it. Facts depend on the file's
+//! content hash, range, checksum, line count, digest of the facts) and a trailer locating
+//! it. The line count is kept beside the encoded facts, not in them, so the digest says
+//! whether a changed file's facts changed (`refresh` takes the index over when none did). Facts depend on the file's
 //! bytes and codewalk's build only ("facts never look at another file"), so an entry is
 //! reused when the file's path, size and modification time match and the header names this
 //! build. A checksum per entry catches a torn write: such an
@@ -27,7 +29,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"CWFACTS\0";
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 const HEADER: u64 = 24;
 pub const FILE_NAME: &str = "facts.bin";
 
@@ -50,6 +52,10 @@ pub struct Entry {
     bodies_len: u32,
     /// xxh3 of the stored (compressed) bytes.
     check: u64,
+    /// The file's line count (not in the encoded facts).
+    pub lines: u32,
+    /// xxh3 of the entry before compression: equal digests, equal facts (line count aside).
+    pub digest: u64,
 }
 
 /// The `facts.bin` being written for a new generation. Workers add files concurrently
@@ -105,36 +111,10 @@ impl FactsFile {
     /// Moves the bodies, doc comments and signatures of `facts` to the file and records the
     /// facts for the next run.
     pub fn put(&self, rel: &str, size: u64, mtime_ns: i128, hash: u64, facts: &mut FileFacts) {
-        let total: usize = facts
-            .items
-            .iter_mut()
-            .flat_map(spillable)
-            .map(|b| match b {
-                Bytes::Inline(x) => x.len(),
-                Bytes::Spilled { .. } => 0,
-            })
-            .sum();
-        if total > u32::MAX as usize / 2 {
+        let Some((blob, bodies_len, moved)) = encode(facts) else {
             return; // absurd; keep the bodies in memory
-        }
-        let mut blob = Vec::with_capacity(total);
-        // What was moved, in the order `spillable` visits it, to put back if the write fails.
-        let mut moved = Vec::new();
-        for b in facts.items.iter_mut().flat_map(spillable) {
-            let Bytes::Inline(x) = &*b else { continue };
-            if x.is_empty() {
-                continue;
-            }
-            let spilled = Bytes::Spilled {
-                off: blob.len() as u32,
-                len: x.len() as u32,
-            };
-            blob.extend_from_slice(x);
-            moved.push(std::mem::replace(b, spilled));
-        }
-        let bodies_len = blob.len() as u32;
-        let encoded = codec().serialize(&*facts).unwrap_or_default();
-        blob.extend_from_slice(&encoded);
+        };
+        let digest = xxhash_rust::xxh3::xxh3_64(&blob);
         let stored = lz4_flex::compress_prepend_size(&blob);
         let at = self.reserve(stored.len() as u64);
         if stored.len() > u32::MAX as usize || self.file.write_all_at(&stored, at).is_err() {
@@ -163,6 +143,8 @@ impl FactsFile {
             stored_len: stored.len() as u32,
             bodies_len,
             check: xxhash_rust::xxh3::xxh3_64(&stored),
+            lines: facts.lines,
+            digest,
         });
     }
 
@@ -193,6 +175,7 @@ impl FactsFile {
         if e.bodies_len > 0 {
             facts.spilled = Some((at, e.stored_len));
         }
+        facts.lines = e.lines;
         self.record(Entry { at, ..e.clone() });
         Some(Reused {
             facts,
@@ -232,6 +215,49 @@ impl FactsFile {
     }
 }
 
+/// An entry's bytes before compression: the bodies, doc comments and signatures of `facts`
+/// (moved out of it, replaced by their place), then the encoded facts; the length of the
+/// first part; what was moved, in the order [`spillable`] visits it. `None` when absurdly
+/// large.
+fn encode(facts: &mut FileFacts) -> Option<(Vec<u8>, u32, Vec<Bytes>)> {
+    let total: usize = facts
+        .items
+        .iter_mut()
+        .flat_map(spillable)
+        .map(|b| match b {
+            Bytes::Inline(x) => x.len(),
+            Bytes::Spilled { .. } => 0,
+        })
+        .sum();
+    if total > u32::MAX as usize / 2 {
+        return None;
+    }
+    let mut blob = Vec::with_capacity(total);
+    let mut moved = Vec::new();
+    for b in facts.items.iter_mut().flat_map(spillable) {
+        let Bytes::Inline(x) = &*b else { continue };
+        if x.is_empty() {
+            continue;
+        }
+        let spilled = Bytes::Spilled {
+            off: blob.len() as u32,
+            len: x.len() as u32,
+        };
+        blob.extend_from_slice(x);
+        moved.push(std::mem::replace(b, spilled));
+    }
+    let bodies_len = blob.len() as u32;
+    let encoded = codec().serialize(&*facts).unwrap_or_default();
+    blob.extend_from_slice(&encoded);
+    Some((blob, bodies_len, moved))
+}
+
+/// The digest [`FactsFile::put`] records for facts just extracted (nothing moved out yet).
+pub fn digest(facts: &FileFacts) -> Option<u64> {
+    let mut copy = facts.clone();
+    encode(&mut copy).map(|(blob, _, _)| xxhash_rust::xxh3::xxh3_64(&blob))
+}
+
 /// The parts of an item that move to `facts.bin`.
 fn spillable(item: &mut Item) -> impl Iterator<Item = &mut Bytes> {
     [
@@ -257,6 +283,11 @@ pub struct OldFacts {
 }
 
 impl OldFacts {
+    /// What was recorded for the file at `rel`.
+    pub fn entry(&self, rel: &str) -> Option<&Entry> {
+        self.entries.get(rel)
+    }
+
     /// `None` when there is no usable file: missing, from another build or format, or
     /// incomplete.
     pub fn open(path: &Path, build: u64) -> Option<OldFacts> {

@@ -36,6 +36,9 @@ pub struct FileFacts {
     pub syntax_errors: u32,
     /// Line of the first syntax error, for diagnostics.
     pub first_error_line: Option<u32>,
+    /// Lines in the file. Not encoded with the rest: [`cache::FactsFile`] keeps it beside
+    /// them, so that an entry's digest says whether anything else changed.
+    #[serde(skip)]
     pub lines: u32,
     /// Function bodies were lowered (`ExtractOptions::bodies`).
     pub has_bodies: bool,

@@ -322,7 +322,8 @@ impl Prev {
     }
 
     /// Links the files of `st` (one of its shards) into `dest` as [`Prev::link`] does, with
-    /// the documents whose `file` is one of `rels` deleted: a segment holding any gets a new
+    /// the documents whose `file` is one of `rels` deleted (code chunks only, with
+    /// `code_only`): a segment holding any gets a new
     /// delete file, written through `dest_index` (the search index being built, whose
     /// directory adds tantivy's footer). Returns the segment metas and the number of
     /// documents deleted now. On error, files already linked or written stay behind, unlisted.
@@ -331,8 +332,9 @@ impl Prev {
         st: &ShardState,
         dest_index: &Index,
         dest: &Path,
-        file: tantivy::schema::Field,
+        f: &Fields,
         rels: &[&str],
+        code_only: bool,
     ) -> Result<(Vec<SegmentMeta>, u64)> {
         use tantivy::schema::IndexRecordOption;
         use tantivy::{DocSet, SegmentReader, Term, TERMINATED};
@@ -348,19 +350,33 @@ impl Prev {
                 .get(id)
                 .with_context(|| format!("segment {id} is not in the previous search index"))?;
             let reader = SegmentReader::open(&self.index.segment(m.clone()))?;
-            let inv = reader.inverted_index(file)?;
-            let mut dead = Vec::new();
-            for rel in rels {
-                let term = Term::from_field_text(file, rel);
+            let docs = |field: tantivy::schema::Field, text: &str| -> Result<Vec<u32>> {
+                let mut out = Vec::new();
+                let term = Term::from_field_text(field, text);
+                let inv = reader.inverted_index(field)?;
                 if let Some(mut post) = inv.read_postings(&term, IndexRecordOption::Basic)? {
                     let mut d = post.doc();
                     while d != TERMINATED {
                         if reader.alive_bitset().is_none_or(|a| a.is_alive(d)) {
-                            dead.push(d);
+                            out.push(d);
                         }
                         d = post.advance();
                     }
                 }
+                Ok(out)
+            };
+            let code = if code_only {
+                Some(docs(f.tags, "code")?)
+            } else {
+                None
+            };
+            let mut dead = Vec::new();
+            for rel in rels {
+                let mut of_file = docs(f.file, rel)?;
+                if let Some(code) = &code {
+                    of_file.retain(|d| code.binary_search(d).is_ok());
+                }
+                dead.append(&mut of_file);
             }
             let del = m.relative_path(SegmentComponent::Delete);
             for p in m.list_files() {
@@ -476,6 +492,16 @@ fn plan_bounds(symbols: &Symbols, prev: Option<&ShardPlan>) -> Vec<String> {
         acc += w;
     }
     bounds
+}
+
+/// A shard's digest: its layout's and its files'.
+fn shard_digest(layout: u64, file_digests: &[u64]) -> u64 {
+    let mut all = Xxh3::new();
+    all.update(&layout.to_le_bytes());
+    for d in file_digests {
+        all.update(&d.to_le_bytes());
+    }
+    all.digest()
 }
 
 /// Patches a shard takes before it is built whole again.
@@ -690,15 +716,10 @@ pub fn build_index(
                 file_digests.push(file.hash);
             }
             let layout = xxhash_rust::xxh3::xxh3_64(&lay);
-            let mut all = Xxh3::new();
-            all.update(&layout.to_le_bytes());
-            for d in &file_digests {
-                all.update(&d.to_le_bytes());
-            }
             Shard {
                 syms,
                 files,
-                digest: all.digest(),
+                digest: shard_digest(layout, &file_digests),
                 layout,
                 file_digests,
                 weight,
@@ -776,6 +797,18 @@ pub fn build_index(
         d.add_u64(f.order, order);
         d
     };
+    let code_file = |fi: usize| CodeFile {
+        rel: &symbols.files[fi].rel,
+        pkg: path_of(symbols.files[fi].pkg),
+        hash: symbols.files[fi].hash,
+        flags: gfiles[fi].flags,
+    };
+    let decls_of = |fi: usize| -> Vec<Decl> {
+        decls[fi]
+            .iter()
+            .map(|&i| Decl::of(&symbols.syms[i as usize]))
+            .collect()
+    };
     // A local file's bytes, when they are still what was parsed (else grep must read it).
     let read_indexed = |fi: usize| -> Option<Vec<u8>> {
         let file = &symbols.files[fi];
@@ -814,12 +847,10 @@ pub fn build_index(
             code_docs += add_code_chunks(
                 sink,
                 &f,
-                symbols,
-                fi,
+                &code_file(fi),
                 &bytes,
-                &decls[fi],
+                decls_of(fi),
                 code_order(k, pos),
-                gfiles[fi].flags,
             )?;
             sink.maybe_flush()?;
         }
@@ -866,7 +897,8 @@ pub fn build_index(
                 .map(|&l| symbols.files[sh.files[l as usize] as usize].rel.as_str())
                 .collect();
             // A previous segment that cannot be read or linked: the shard is built whole.
-            let Ok((mut metas, deleted)) = p.link_deleting(old, &index, &dir, f.file, &rels) else {
+            let Ok((mut metas, deleted)) = p.link_deleting(old, &index, &dir, &f, &rels, false)
+            else {
                 return build_shard(sink, seen, k);
             };
             let mine: std::collections::HashSet<u32> =
@@ -892,12 +924,10 @@ pub fn build_index(
                     code_docs += add_code_chunks(
                         sink,
                         &f,
-                        symbols,
-                        fi,
+                        &code_file(fi),
                         &bytes,
-                        &decls[fi],
+                        decls_of(fi),
                         code_order(k, l as usize),
-                        gfiles[fi].flags,
                     )?;
                 }
             }
@@ -993,7 +1023,6 @@ pub fn build_index(
         shards: Vec::with_capacity(states.len()),
     };
     let mut slots: Vec<Option<GrepFile>> = gfiles.into_iter().map(Some).collect();
-    let mut scan_always = 0;
     for (sh, st) in shards.iter().zip(&states) {
         let base = grep_files.files.len() as u32;
         grep_files.shards.push(GrepShard {
@@ -1009,56 +1038,29 @@ pub fn build_index(
     for (g, st) in grep_files.shards.iter().zip(&states) {
         for &local in &st.scan {
             grep_files.files[(g.base + local) as usize].flags |= G_SCAN;
-            scan_always += 1;
         }
     }
 
-    // Register the segments (what tantivy's `IndexWriter::commit` does).
-    let mut metas = index
-        .load_metas()
-        .context("cannot read the search index meta")?;
-    metas.segments = segments.into_iter().flatten().collect();
-    metas.opstamp = 0;
-    let mut buf = serde_json::to_vec_pretty(&metas)?;
-    buf.push(b'\n');
-    index
-        .directory()
-        .atomic_write(Path::new("meta.json"), &buf)
-        .context("cannot write the search index meta")?;
-    index
-        .directory()
-        .sync_directory()
-        .context("cannot write the search index")?;
-    let t_commit = t0.elapsed();
-    let p = dir.join("files.bin");
-    std::fs::write(&p, bincode::serialize(&grep_files)?)
-        .with_context(|| format!("cannot write {}", p.display()))?;
     let plan = ShardPlan {
         format: SEARCH_FORMAT,
         build,
         shards: states,
     };
-    let p = dir.join(SHARDS);
-    std::fs::write(&p, serde_json::to_vec(&plan)?)
-        .with_context(|| format!("cannot write {}", p.display()))?;
     let report = BuildReport {
         shards: plan.shards.len(),
         reused_shards: reused,
         patched_shards: patched,
     };
-    let meta = Meta {
-        format: SEARCH_FORMAT,
-        symbol_docs: plan.shards.iter().map(|s| s.sym_docs).sum(),
-        code_docs: plan.shards.iter().map(|s| s.code_docs).sum(),
-        indexed_files: (symbols.files.len() - scan_always) as u64,
-        scan_always_files: scan_always as u64,
-        build_seconds: t0.elapsed().as_secs_f64(),
-        shards: report.shards as u64,
-        reused_shards: reused as u64,
-    };
-    let p = dir.join("codewalk.json");
-    std::fs::write(&p, serde_json::to_vec_pretty(&meta)?)
-        .with_context(|| format!("cannot write {}", p.display()))?;
+    let meta = write_lists(
+        &index,
+        &dir,
+        segments.into_iter().flatten().collect(),
+        &grep_files,
+        &plan,
+        &report,
+        t0,
+    )?;
+    let t_commit = t0.elapsed();
     if std::env::var_os("CODEWALK_TIMINGS").is_some() {
         eprintln!(
             "timing: search index: prepare {:.2?}, shards {:.2?}, commit {:.2?}, total {:.2?}, cpu {:.2}s ({} symbol, {} code docs, {} files; {} scan-always; {} of {} shards reused, {} patched)",
@@ -1079,21 +1081,264 @@ pub fn build_index(
     Ok(report)
 }
 
+/// A file as its code chunks show it.
+struct CodeFile<'a> {
+    rel: &'a str,
+    /// Package path.
+    pkg: &'a str,
+    hash: u64,
+    /// Test, vendor (of the file or its package), external.
+    flags: u8,
+}
+
+/// A top-level declaration, as code chunks name it.
+#[derive(Clone, Copy)]
+pub struct Decl<'a> {
+    pub start_line: u32,
+    pub end_line: u32,
+    pub kind: &'a str,
+    pub qname: &'a str,
+}
+
+impl<'a> Decl<'a> {
+    fn of(s: &'a store::SymRec) -> Decl<'a> {
+        Decl {
+            start_line: s.start_line,
+            end_line: s.end_line,
+            kind: s.kind.as_str(),
+            qname: &s.qname,
+        }
+    }
+}
+
 /// The `order` of the first code chunk of the file at `pos` in shard `k`.
 fn code_order(k: usize, pos: usize) -> u64 {
     ((k as u64) << 32) | ((pos as u64) << CHUNK_BITS)
+}
+
+/// A file whose text changed while its facts did not: what [`refresh_index`] needs of it.
+pub struct ChangedText<'a> {
+    pub rel: &'a str,
+    /// Package path.
+    pub pkg: &'a str,
+    pub hash: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+    /// Its top-level declarations (code chunks name them).
+    pub decls: Vec<Decl<'a>>,
+}
+
+/// The search index of `gen_dir` when only the text of the `changed` files differs from
+/// `prev_gen`'s: their facts, so every symbol document, are the same. The shards holding
+/// them are patched (their code chunks replaced), the others linked. `None` when the
+/// previous index cannot be followed that way (missing, from another build, without one of
+/// the files, or a shard past its patch limits); the caller then builds everything.
+pub fn refresh_index(
+    gen_dir: &Path,
+    prev_gen: &Path,
+    changed: &[ChangedText],
+) -> Result<Option<BuildReport>> {
+    let t0 = std::time::Instant::now();
+    let build = crate::pipeline::build_stamp();
+    let Some(prev) = Prev::load(prev_gen, build) else {
+        return Ok(None);
+    };
+    let Some(mut grep_files) = std::fs::read(prev.dir.join("files.bin"))
+        .ok()
+        .and_then(|b| bincode::deserialize::<GrepFiles>(&b).ok())
+        .filter(|g| g.shards.len() == prev.plan.shards.len())
+    else {
+        return Ok(None);
+    };
+    // Where each changed file is: (shard, position in it).
+    let want: HashMap<&str, usize> = changed
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.rel, i))
+        .collect();
+    let mut at: Vec<Option<(usize, u32)>> = vec![None; changed.len()];
+    for (k, g) in grep_files.shards.iter().enumerate() {
+        for l in 0..g.files {
+            let Some(file) = grep_files.files.get((g.base + l) as usize) else {
+                return Ok(None);
+            };
+            if let Some(&i) = want.get(file.rel.as_str()) {
+                if file.flags & store::F_EXTERNAL != 0 {
+                    return Ok(None);
+                }
+                at[i] = Some((k, l));
+            }
+        }
+    }
+    let Some(at) = at.into_iter().collect::<Option<Vec<(usize, u32)>>>() else {
+        return Ok(None);
+    };
+    let mut by_shard: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (i, &(k, _)) in at.iter().enumerate() {
+        by_shard.entry(k).or_default().push(i);
+    }
+    for (&k, is) in &by_shard {
+        let old = &prev.plan.shards[k];
+        let docs = old.sym_docs + old.code_docs;
+        if old.patches >= MAX_PATCHES
+            || old.deleted > docs / 10
+            || old.scan.len() + is.len() > MAX_SCAN
+            || is.len() > (old.files as usize / 10).max(8)
+            || at
+                .iter()
+                .any(|&(kk, l)| kk == k && l as usize >= old.file_digests.len())
+        {
+            return Ok(None);
+        }
+    }
+    let dir = gen_dir.join(DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (schema, f) = schema();
+    let index =
+        Index::create_in_dir(&dir, schema.clone()).context("cannot create the search index")?;
+    let root = PathBuf::from(&grep_files.root);
+    let mut states = prev.plan.shards.clone();
+    let mut segments: Vec<SegmentMeta> = Vec::new();
+    let mut sink = SegmentSink::new(&dir, 0, schema, WRITER_MEMORY_PER_THREAD)?;
+    let mut patch = || -> Result<bool> {
+        for (k, old) in prev.plan.shards.iter().enumerate() {
+            let Some(is) = by_shard.get(&k) else {
+                match prev.link(old, &dir) {
+                    Some(mut m) => segments.append(&mut m),
+                    None => return Ok(false),
+                }
+                continue;
+            };
+            let rels: Vec<&str> = is.iter().map(|&i| changed[i].rel).collect();
+            let Ok((mut metas, deleted)) = prev.link_deleting(old, &index, &dir, &f, &rels, true)
+            else {
+                return Ok(false);
+            };
+            let st = &mut states[k];
+            let mut code_docs = 0;
+            for &i in is {
+                let (c, l) = (&changed[i], at[i].1);
+                st.file_digests[l as usize] = c.hash;
+                st.scan.push(l);
+                let g = &mut grep_files.files[(grep_files.shards[k].base + l) as usize];
+                (g.hash, g.size, g.mtime_ns) = (c.hash, c.size, c.mtime_ns);
+                let file = CodeFile {
+                    rel: c.rel,
+                    pkg: c.pkg,
+                    hash: c.hash,
+                    flags: g.flags,
+                };
+                g.flags |= G_SCAN;
+                let bytes = std::fs::read(root.join(c.rel)).ok().filter(|b| {
+                    b.len() as u64 <= crate::walk::DEFAULT_MAX_FILE_SIZE
+                        && xxhash_rust::xxh3::xxh3_64(b) == c.hash
+                });
+                if let Some(bytes) = bytes {
+                    let decls = c.decls.clone();
+                    code_docs += add_code_chunks(
+                        &mut sink,
+                        &f,
+                        &file,
+                        &bytes,
+                        decls,
+                        code_order(k, l as usize),
+                    )?;
+                }
+            }
+            sink.flush()?;
+            metas.append(&mut sink.done);
+            st.scan.sort_unstable();
+            st.scan.dedup();
+            st.digest = shard_digest(st.layout, &st.file_digests);
+            st.segments = metas.iter().map(|m| m.id().uuid_string()).collect();
+            st.code_docs = (st.code_docs + code_docs).saturating_sub(deleted);
+            st.deleted += deleted;
+            st.patches += 1;
+            segments.append(&mut metas);
+        }
+        Ok(true)
+    };
+    let done = patch();
+    std::fs::remove_dir_all(&sink.dir)
+        .with_context(|| format!("cannot remove {}", sink.dir.display()))?;
+    if !done? {
+        return Ok(None);
+    }
+    let report = BuildReport {
+        shards: states.len(),
+        reused_shards: states.len() - by_shard.len(),
+        patched_shards: by_shard.len(),
+    };
+    let plan = ShardPlan {
+        format: SEARCH_FORMAT,
+        build,
+        shards: states,
+    };
+    write_lists(&index, &dir, segments, &grep_files, &plan, &report, t0)?;
+    Ok(Some(report))
+}
+
+/// Writes what lists the parts of the search index in `dir`: tantivy's meta.json (what
+/// `IndexWriter::commit` does), files.bin, shards.json and, last, codewalk.json.
+fn write_lists(
+    index: &Index,
+    dir: &Path,
+    segments: Vec<SegmentMeta>,
+    grep_files: &GrepFiles,
+    plan: &ShardPlan,
+    report: &BuildReport,
+    t0: std::time::Instant,
+) -> Result<Meta> {
+    let mut metas = index
+        .load_metas()
+        .context("cannot read the search index meta")?;
+    metas.segments = segments;
+    metas.opstamp = 0;
+    let mut buf = serde_json::to_vec_pretty(&metas)?;
+    buf.push(b'\n');
+    index
+        .directory()
+        .atomic_write(Path::new("meta.json"), &buf)
+        .context("cannot write the search index meta")?;
+    index
+        .directory()
+        .sync_directory()
+        .context("cannot write the search index")?;
+    let p = dir.join("files.bin");
+    std::fs::write(&p, bincode::serialize(grep_files)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    let p = dir.join(SHARDS);
+    std::fs::write(&p, serde_json::to_vec(plan)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    let scan_always = grep_files
+        .files
+        .iter()
+        .filter(|g| g.flags & G_SCAN != 0)
+        .count();
+    let meta = Meta {
+        format: SEARCH_FORMAT,
+        symbol_docs: plan.shards.iter().map(|s| s.sym_docs).sum(),
+        code_docs: plan.shards.iter().map(|s| s.code_docs).sum(),
+        indexed_files: (grep_files.files.len() - scan_always) as u64,
+        scan_always_files: scan_always as u64,
+        build_seconds: t0.elapsed().as_secs_f64(),
+        shards: report.shards as u64,
+        reused_shards: report.reused_shards as u64,
+    };
+    let p = dir.join("codewalk.json");
+    std::fs::write(&p, serde_json::to_vec_pretty(&meta)?)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    Ok(meta)
 }
 
 /// Splits a file into code chunks (declarations and the lines between them) and indexes them.
 fn add_code_chunks(
     sink: &mut SegmentSink,
     f: &Fields,
-    symbols: &Symbols,
-    fi: usize,
+    file: &CodeFile,
     bytes: &[u8],
-    decls: &[u32],
+    mut ds: Vec<Decl>,
     first_order: u64,
-    flags: u8,
 ) -> Result<u64> {
     let text = String::from_utf8_lossy(bytes);
     let text: &str = &text;
@@ -1109,15 +1354,13 @@ fn add_code_chunks(
         let e = starts.get(b as usize).copied().unwrap_or(text.len());
         &text[s..e.max(s)]
     };
-    let mut ds: Vec<&store::SymRec> = decls.iter().map(|&i| &symbols.syms[i as usize]).collect();
     ds.sort_by_key(|s| (s.start_line, std::cmp::Reverse(s.end_line)));
-    let file = &symbols.files[fi];
-    let pkg = symbols.pkg_path(file.pkg);
+    let (pkg, flags) = (file.pkg, file.flags);
     let rank = (flags & store::F_TEST != 0) as u64 * 4 + (flags & store::F_VENDOR != 0) as u64 * 2;
     // Units: pieces of declarations (≤ DECL_CHUNK lines) and of the lines between them
     // (≤ GAP_CHUNK), in line order.
-    let mut units: Vec<(u32, u32, Option<&store::SymRec>)> = Vec::new();
-    let gap = |from: u32, to: u32, units: &mut Vec<(u32, u32, Option<&store::SymRec>)>| {
+    let mut units: Vec<(u32, u32, Option<&Decl>)> = Vec::new();
+    let gap = |from: u32, to: u32, units: &mut Vec<(u32, u32, Option<&Decl>)>| {
         let mut a = from;
         while a <= to {
             let b = (a + GAP_CHUNK - 1).min(to);
@@ -1126,7 +1369,7 @@ fn add_code_chunks(
         }
     };
     let mut next = 1u32; // first line not yet covered
-    for s in ds {
+    for s in &ds {
         let (a, b) = (s.start_line.max(1), s.end_line.min(nlines));
         if a < next || a > nlines {
             continue; // nested in (or overlapping) the previous declaration
@@ -1159,7 +1402,7 @@ fn add_code_chunks(
         if !body.trim().is_empty() {
             let mut d = TantivyDocument::new();
             d.add_text(f.code, body);
-            d.add_text(f.file, &file.rel);
+            d.add_text(f.file, file.rel);
             d.add_text(f.pkg, pkg);
             d.add_u64(f.line, a as u64);
             d.add_u64(f.endline, b as u64);
@@ -1167,13 +1410,13 @@ fn add_code_chunks(
             let mut kinds: Vec<&str> = Vec::new();
             for &(x, y, sym) in &units[i..j] {
                 if let Some(s) = sym {
-                    if !kinds.contains(&s.kind.as_str()) {
-                        kinds.push(s.kind.as_str());
-                        d.add_text(f.kind, s.kind.as_str());
+                    if !kinds.contains(&s.kind) {
+                        kinds.push(s.kind);
+                        d.add_text(f.kind, s.kind);
                     }
                     d.add_text(
                         f.insym,
-                        format!("{x} {y} {} {}", s.kind.as_str().replace(' ', "_"), s.qname),
+                        format!("{x} {y} {} {}", s.kind.replace(' ', "_"), s.qname),
                     );
                 }
             }

@@ -57,7 +57,7 @@ pub mod grep;
 mod query;
 pub mod tokenizer;
 
-pub use build::{build_index, trigrams, BuildReport};
+pub use build::{build_index, refresh_index, trigrams, BuildReport, ChangedText, Decl};
 pub use query::{parse_query, KindFilter, ParsedQuery, QuerySyntaxError};
 
 use serde::{Deserialize, Serialize};

@@ -39,7 +39,7 @@
 
 use super::container::{name, Mapped, Name, Span, Writer};
 use super::{Edge, Graph, Kind, Symbols, Via, NONE};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 use std::fs::File;
@@ -749,6 +749,49 @@ fn edge(d: &EdgeD) -> Edge {
         via: via_of(d.via),
         flags: d.flags,
     }
+}
+
+/// What [`patch_files`] writes into one file's record.
+pub struct FileUpdate {
+    /// The file's index in the files section.
+    pub file: u32,
+    pub hash: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub lines: u32,
+}
+
+/// Rewrites, in place, the content hash, size, time and line count of files in the
+/// `index.bin` at `path`: a copy made for a new generation whose files changed in nothing
+/// else (see `refresh`). Nothing else in the file depends on these fields.
+pub fn patch_files(path: &Path, updates: &[FileUpdate]) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let t = Tables::open(&file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let recs = t.m.slice::<FileD>(t.files);
+    let base = t.m.offset(t.files);
+    for u in updates {
+        let Some(old) = recs.get(u.file as usize) else {
+            bail!("{}: no file {}", path.display(), u.file);
+        };
+        let d = FileD {
+            hash: u.hash,
+            size: u.size,
+            mtime_lo: u.mtime_ns as u64,
+            mtime_hi: (u.mtime_ns >> 64) as u64,
+            lines: u.lines,
+            ..*old
+        };
+        let at = base + u.file as u64 * std::mem::size_of::<FileD>() as u64;
+        file.write_all_at(bytemuck::bytes_of(&d), at)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    file.sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 impl Tables {

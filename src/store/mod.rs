@@ -26,7 +26,9 @@
 mod container;
 mod layout;
 
-pub use layout::{Adjacent, FileView, Method, PkgView, Sym, Tables, UnresolvedView};
+pub use layout::{
+    patch_files, Adjacent, FileUpdate, FileView, Method, PkgView, Sym, Tables, UnresolvedView,
+};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -418,6 +420,10 @@ impl Pending {
         let lap = crate::memory::Timings::start();
         layout::write(&self.dir.join("index.bin"), FORMAT_VERSION, symbols, graph)?;
         lap.lap("write: index.bin");
+        self.write_manifest(manifest)
+    }
+
+    pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
         let m = serde_json::to_vec_pretty(manifest)?;
         let p = self.dir.join("manifest.json");
         let mut f = File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
