@@ -515,19 +515,23 @@ const MAX_SCAN: usize = 64;
 /// shard is built again, so code chunk scores drift a little from a fresh index's; the
 /// limits keep that small.
 fn patchable(old: &ShardState, sh: &Shard) -> Option<Vec<u32>> {
-    if old.layout != sh.layout
-        || old.file_digests.len() != sh.file_digests.len()
-        || old.patches >= MAX_PATCHES
-    {
+    if old.layout != sh.layout || old.file_digests.len() != sh.file_digests.len() {
         return None;
     }
     let changed: Vec<u32> = (0..sh.file_digests.len() as u32)
         .filter(|&i| old.file_digests[i as usize] != sh.file_digests[i as usize])
         .collect();
-    let few = changed.len() <= (sh.files.len() / 10).max(8);
+    within_patch_limits(old, changed.len()).then_some(changed)
+}
+
+/// Whether a patch replacing `changed` files' documents may follow `old`: few files, few
+/// documents deleted by earlier patches, few files grep must read whatever the trigrams say.
+fn within_patch_limits(old: &ShardState, changed: usize) -> bool {
     let docs = old.sym_docs + old.code_docs;
-    (few && old.deleted <= docs / 10 && old.scan.len() + changed.len() <= MAX_SCAN)
-        .then_some(changed)
+    old.patches < MAX_PATCHES
+        && old.deleted <= docs / 10
+        && old.scan.len() + changed <= MAX_SCAN
+        && changed <= (old.files as usize / 10).max(8)
 }
 
 /// A file's share of a shard's weight: its source bytes, when they are indexed as code.
@@ -1179,11 +1183,7 @@ pub fn refresh_index(
     }
     for (&k, is) in &by_shard {
         let old = &prev.plan.shards[k];
-        let docs = old.sym_docs + old.code_docs;
-        if old.patches >= MAX_PATCHES
-            || old.deleted > docs / 10
-            || old.scan.len() + is.len() > MAX_SCAN
-            || is.len() > (old.files as usize / 10).max(8)
+        if !within_patch_limits(old, is.len())
             || at
                 .iter()
                 .any(|&(kk, l)| kk == k && l as usize >= old.file_digests.len())
