@@ -703,7 +703,7 @@ mod tests {
 
     #[test]
     fn trigrams_are_distinct_folded_and_line_local() {
-        let mut seen = vec![0u64; 1 << 18];
+        let mut seen = vec![0u64; build::TRIGRAM_SCRATCH];
         let mut out = Vec::new();
         trigrams(b"AbcAbc\nab", &mut seen, &mut out);
         let t = |s: &[u8]| (s[0] as u32) << 16 | (s[1] as u32) << 8 | s[2] as u32;
@@ -713,5 +713,42 @@ mod tests {
         want.sort();
         assert_eq!(got, want);
         assert!(seen.iter().all(|&w| w == 0));
+    }
+
+    #[test]
+    fn trigrams_equal_a_plain_set_on_mixed_bytes() {
+        let mut seen = vec![0u64; build::TRIGRAM_SCRATCH];
+        let mut out = Vec::new();
+        let mut x: u32 = 12345;
+        for round in 0..4 {
+            // ASCII letters and punctuation, newlines, and bytes of UTF-8 sequences.
+            let bytes: Vec<u8> = (0..5000)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let r = (x >> 16) as u8;
+                    match r % 8 {
+                        0 => b'\n',
+                        1 | 2 => 0x80 | (r >> 1),
+                        _ => b"aBcDeF(){}.,_xyzXYZ 09"[r as usize % 22],
+                    }
+                })
+                .collect();
+            trigrams(&bytes, &mut seen, &mut out);
+            let want: std::collections::BTreeSet<u32> = bytes
+                .windows(3)
+                .filter(|w| !w.contains(&b'\n'))
+                .map(|w| {
+                    let f = |b: u8| b.to_ascii_lowercase() as u32;
+                    f(w[0]) << 16 | f(w[1]) << 8 | f(w[2])
+                })
+                .collect();
+            let got: std::collections::BTreeSet<u32> = out.iter().copied().collect();
+            assert_eq!(got.len(), out.len(), "round {round}: duplicates");
+            assert_eq!(got, want, "round {round}");
+            assert!(
+                seen.iter().all(|&w| w == 0),
+                "round {round}: scratch not cleared"
+            );
+        }
     }
 }
