@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Symbol names (module prefix removed) and match tiers of a search.
@@ -623,14 +623,21 @@ fn answers_do_not_depend_on_shards_and_reindex_rebuilds_only_changed_ones() {
     assert!(query(&many, &["grep", "ResyncEdited"]).contains("cache/resync.go:"));
 }
 
-#[test]
-fn a_damaged_shard_of_the_previous_index_is_built_again() {
+/// fixtures/search copied into a temporary directory and indexed into `ix` with one shard
+/// per package; (directory, root, ix, a path for a fresh index).
+fn sharded_search_fixture() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("search");
     copy_dir(&fixtures().join("search"), &root);
     let (ix, fresh) = (tmp.path().join("ix"), tmp.path().join("fresh"));
+    index_into(&root, &ix, &[("CODEWALK_SEARCH_SHARD_WEIGHT", "1")]);
+    (tmp, root, ix, fresh)
+}
+
+#[test]
+fn a_damaged_shard_of_the_previous_index_is_built_again() {
+    let (_tmp, root, ix, fresh) = sharded_search_fixture();
     let cut = [("CODEWALK_SEARCH_SHARD_WEIGHT", "1")];
-    index_into(&root, &ix, &cut);
     let n = shards(&ix);
     // Remove one segment file of the first shard that has segments.
     let gen = ix.join(std::fs::read_to_string(ix.join("CURRENT")).unwrap().trim());
@@ -671,12 +678,8 @@ fn answers_by_place(ix: &Path) -> Vec<String> {
 
 #[test]
 fn an_edit_that_keeps_the_symbols_patches_its_shard() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("search");
-    copy_dir(&fixtures().join("search"), &root);
-    let (ix, fresh) = (tmp.path().join("ix"), tmp.path().join("fresh"));
+    let (_tmp, root, ix, fresh) = sharded_search_fixture();
     let cut = [("CODEWALK_SEARCH_SHARD_WEIGHT", "1")];
-    index_into(&root, &ix, &cut);
     let n = shards(&ix);
     let before = answers_by_place(&ix);
 
@@ -709,19 +712,15 @@ fn an_edit_that_keeps_the_symbols_patches_its_shard() {
     assert!(query(&ix, &["search", "ResyncPeriod"]).contains("cache/resync.go:15"));
 
     // The shard's deleted documents are now over a tenth of it: the next edit builds it
-    // whole, and the answers are exactly a fresh index's again.
-    append(&f, "\n// Appended words: quokka.\n");
-    let err = index_into(&root, &ix, &cut);
-    assert_unchanged(&err, n - 1, n);
-    assert!(!err.contains("patched"), "{err}");
-    index_into(&root, &fresh, &[]);
-    assert_eq!(answers(&ix), answers(&fresh));
-    assert!(query(&ix, &["grep", "quokka"]).contains("cache/resync.go:"));
-    // A new symbol changes the shard's layout: built whole too.
-    append(&f, "\nfunc Quokka() {}\n");
-    let err = index_into(&root, &ix, &cut);
-    assert_unchanged(&err, n - 1, n);
-    assert!(!err.contains("patched"), "{err}");
-    index_into(&root, &fresh, &[]);
-    assert_eq!(answers(&ix), answers(&fresh));
+    // whole, and the answers are exactly a fresh index's again. A new symbol changes the
+    // shard's layout: built whole too.
+    for more in ["\n// Appended words: quokka.\n", "\nfunc Quokka() {}\n"] {
+        append(&f, more);
+        let err = index_into(&root, &ix, &cut);
+        assert_unchanged(&err, n - 1, n);
+        assert!(!err.contains("patched"), "{err}");
+        index_into(&root, &fresh, &[]);
+        assert_eq!(answers(&ix), answers(&fresh));
+        assert!(query(&ix, &["grep", "quokka"]).contains("cache/resync.go:"));
+    }
 }

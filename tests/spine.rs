@@ -1278,20 +1278,7 @@ fn reindex_after_a_body_edit_resolves_only_that_files_calls() {
     let total = walk_go_files(&root);
     let bin = |ix: &Path| fs::read(gen_dir(ix).join("index.bin")).unwrap();
     let fresh = t.path().join("fresh-index");
-    let fresh_index = || {
-        let _ = fs::remove_dir_all(&fresh);
-        let args = [
-            "--index-dir",
-            fresh.to_str().unwrap(),
-            "index",
-            ".",
-            "--no-std",
-        ];
-        let o = run_in(&root, &args);
-        assert!(o.status.success(), "{}", err(&o));
-        assert!(!err(&o).contains("not resolved again"), "{}", err(&o));
-        bin(&fresh)
-    };
+    let fresh_index = || fresh_index_bin(&root, &fresh);
     let edit = |from: &str, to: &str| {
         let f = root.join("cache/store.go");
         let src = fs::read_to_string(&f).unwrap();
@@ -1353,19 +1340,7 @@ fn reindex_after_a_text_only_edit_takes_the_index_over() {
     let (t, root, ix) = index_fixture("example");
     let bin = |ix: &Path| fs::read(gen_dir(ix).join("index.bin")).unwrap();
     let fresh = t.path().join("fresh-index");
-    let fresh_index = || {
-        let _ = fs::remove_dir_all(&fresh);
-        let args = [
-            "--index-dir",
-            fresh.to_str().unwrap(),
-            "index",
-            ".",
-            "--no-std",
-        ];
-        let o = run_in(&root, &args);
-        assert!(o.status.success(), "{}", err(&o));
-        bin(&fresh)
-    };
+    let fresh_index = || fresh_index_bin(&root, &fresh);
     let f = root.join("cache/store.go");
     let edit = |from: &str, to: &str| {
         let src = fs::read_to_string(&f).unwrap();
@@ -1432,6 +1407,24 @@ fn reindex_after_a_text_only_edit_takes_the_index_over() {
     }
     let def = run_in(&root, &["def", "cache.Store"]);
     assert!(out(&def).contains("storage contract"), "{}", out(&def));
+}
+
+/// The `index.bin` of a fresh index of `root` into `dir` (nothing taken over from an
+/// earlier one).
+fn fresh_index_bin(root: &Path, dir: &Path) -> Vec<u8> {
+    let _ = fs::remove_dir_all(dir);
+    let args = [
+        "--index-dir",
+        dir.to_str().unwrap(),
+        "index",
+        ".",
+        "--no-std",
+    ];
+    let o = run_in(root, &args);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(!err(&o).contains("not resolved again"), "{}", err(&o));
+    assert!(!err(&o).contains("not parsed again"), "{}", err(&o));
+    fs::read(gen_dir(dir).join("index.bin")).unwrap()
 }
 
 fn walk_go_files(dir: &Path) -> usize {

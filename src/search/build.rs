@@ -825,17 +825,19 @@ pub fn build_index(
         d.add_u64(f.order, order);
         d
     };
-    let code_file = |fi: usize| CodeFile {
-        rel: &symbols.files[fi].rel,
-        pkg: path_of(symbols.files[fi].pkg),
-        hash: symbols.files[fi].hash,
-        flags: gfiles[fi].flags,
-    };
-    let decls_of = |fi: usize| -> Vec<Decl> {
-        decls[fi]
+    // The code chunks of file `fi`, at position `pos` of shard `k`.
+    let chunks = |sink: &mut SegmentSink, k: usize, pos: usize, fi: usize, bytes: &[u8]| {
+        let file = CodeFile {
+            rel: &symbols.files[fi].rel,
+            pkg: path_of(symbols.files[fi].pkg),
+            hash: symbols.files[fi].hash,
+            flags: gfiles[fi].flags,
+        };
+        let ds = decls[fi]
             .iter()
             .map(|&i| Decl::of(&symbols.syms[i as usize]))
-            .collect()
+            .collect();
+        add_code_chunks(sink, &f, &file, bytes, ds, code_order(k, pos))
     };
     // A local file's bytes, when they are still what was parsed (else grep must read it).
     let read_indexed = |fi: usize| -> Option<Vec<u8>> {
@@ -872,14 +874,7 @@ pub fn build_index(
             let mut tris = Vec::new();
             trigrams(&bytes, seen, &mut tris);
             per_file.push(Some(tris));
-            code_docs += add_code_chunks(
-                sink,
-                &f,
-                &code_file(fi),
-                &bytes,
-                decls_of(fi),
-                code_order(k, pos),
-            )?;
+            code_docs += chunks(sink, k, pos, fi, &bytes)?;
             sink.maybe_flush()?;
         }
         sink.flush()?;
@@ -949,14 +944,7 @@ pub fn build_index(
                 }
                 scan.push(l);
                 if let Some(bytes) = read_indexed(fi) {
-                    code_docs += add_code_chunks(
-                        sink,
-                        &f,
-                        &code_file(fi),
-                        &bytes,
-                        decls_of(fi),
-                        code_order(k, l as usize),
-                    )?;
+                    code_docs += chunks(sink, k, l as usize, fi, &bytes)?;
                 }
             }
             sink.flush()?;
