@@ -12,12 +12,12 @@
 //! blob (bodies, doc comments, signatures) followed by the encoded facts (bincode) that
 //! point into it, compressed together with lz4; then a table of entries (path, size, mtime,
 //! content hash, range, checksum, line count, digest of the facts) and a trailer locating
-//! it. The line count is kept beside the encoded facts, not in them, so the digest says
-//! whether a changed file's facts changed (`refresh` takes the index over when none did). Facts depend on the file's
-//! bytes and codewalk's build only ("facts never look at another file"), so an entry is
-//! reused when the file's path, size and modification time match and the header names this
-//! build. A checksum per entry catches a torn write: such an
-//! entry is parsed again, never trusted.
+//! it. Facts depend on the file's bytes and codewalk's build only ("facts never look at
+//! another file"), so an entry is reused when the file's path, size and modification time
+//! match and the header names this build. A checksum per entry catches a torn write: such
+//! an entry is parsed again, never trusted. The line count is kept beside the encoded
+//! facts, not in them, so the digest says whether a changed file's facts changed (`refresh`
+//! takes the index over when none did).
 
 use super::{Bytes, FileFacts, Item};
 use bincode::Options;
