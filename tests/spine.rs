@@ -1409,6 +1409,43 @@ fn reindex_after_a_text_only_edit_takes_the_index_over() {
     assert!(out(&def).contains("storage contract"), "{}", out(&def));
 }
 
+#[test]
+fn text_only_edits_past_a_shards_patch_limits_run_the_pipeline() {
+    let (t, root, ix) = index_fixture("example");
+    let fresh = t.path().join("fresh-index");
+    let f = root.join("cache/store.go");
+    // Each run appends a comment: taken over until the shard holding the file has had too
+    // many documents deleted (or too many patches); then the pipeline runs and rebuilds it.
+    let (mut taken_over, mut rebuilt) = (0, 0);
+    for i in 0..40 {
+        let mut text = fs::read_to_string(&f).unwrap();
+        text.push_str(&format!("\n// appended note{i} about the store\n"));
+        fs::write(&f, text).unwrap();
+        let o = index_at(&root, &[]);
+        assert!(o.status.success(), "{}", err(&o));
+        if err(&o).contains("1 changed in their text only") {
+            taken_over += 1;
+        } else {
+            assert!(err(&o).contains("not parsed again"), "{}", err(&o));
+            rebuilt += 1;
+            let bin = fs::read(gen_dir(&ix).join("index.bin")).unwrap();
+            assert!(
+                bin == fresh_index_bin(&root, &fresh),
+                "index.bin differs from a fresh one"
+            );
+            let hit = run_in(&root, &["search", "--code", &format!("note{i}")]);
+            assert!(out(&hit).contains("cache/store.go:"), "{}", out(&hit));
+            if rebuilt == 2 {
+                break;
+            }
+        }
+    }
+    assert!(
+        taken_over >= 1 && rebuilt == 2,
+        "{taken_over} taken over, {rebuilt} rebuilt"
+    );
+}
+
 /// The `index.bin` of a fresh index of `root` into `dir` (nothing taken over from an
 /// earlier one).
 fn fresh_index_bin(root: &Path, dir: &Path) -> Vec<u8> {
