@@ -1,33 +1,51 @@
-//! Re-indexing when files changed in their text only: their facts (declarations, bodies,
-//! positions, doc comments) are what the previous generation recorded, so everything
-//! derived from facts is too: symbols, method sets, implementations, call sites, the
-//! symbol documents of the search index. Edits to comments inside bodies, lines appended at
-//! the end of a file, string literals of the same length and the like.
+//! Re-indexing without the pipeline, when the live generation still stands for the files:
 //!
-//! The new generation takes over the previous one's `index.bin` (a copy, with the changed
-//! files' content hash, size, time and line count rewritten), `calls.bin` and `facts.bin`
-//! (hard links: their entries for the changed files name the old contents, so the next
-//! full run resolves and parses those files again), and its search index with the changed
-//! files' code chunks replaced (`search::refresh_index`).
+//! - **Up to date**: the same files with the same sizes and times, or (same paths and
+//!   go.mod files) with the same contents: the files whose size or time moved are hashed
+//!   (`git checkout` back and forth rewrites files without changing them), and the manifest
+//!   records the new times.
+//! - **Refreshed**: the files whose contents changed have the facts (declarations, bodies,
+//!   positions, doc comments) the previous generation recorded, so everything derived from
+//!   facts is the same too: symbols, method sets, implementations, call sites, the symbol
+//!   documents of the search index. Lines appended after the last declaration, a comment
+//!   word replaced by one as long and the like (an edit that moves a byte of a declaration
+//!   changes its span, a fact). The new generation takes over the previous one's
+//!   `index.bin` (a copy, with the changed files' content hash, size, time and line count
+//!   rewritten), `calls.bin` and `facts.bin` (hard links: their entries for the changed
+//!   files name the old contents, so the next full run resolves and parses those files
+//!   again), and its search index with the changed files' code chunks replaced
+//!   (`search::refresh_index`).
 //!
-//! Input: the walk's files and the live generation. Output: a committed generation, or
-//! `None` when something else changed (a file's facts, the file list, a file it cannot
-//! read) and the caller runs the whole pipeline.
+//! Input: the walk's files and the live generation. Output: [`Reuse`]: the manifest of an
+//! index that stands, or `Rebuild` when something else changed (a file's facts, the file
+//! list, a file it cannot read) and the caller runs the whole pipeline.
 //! Must not know: how facts are resolved.
 
+use crate::analysis::Index;
 use crate::facts::cache::OldFacts;
 use crate::pipeline::{self, Digests};
 use crate::search::{self, BuildReport, ChangedText, Decl};
-use crate::store::{self, FileUpdate, Kind, Manifest, NONE};
+use crate::store::{self, FileUpdate, FileView, Kind, Manifest, NONE};
 use crate::syntax::{self, QuerySet};
 use crate::walk::{self, Discovery, SourceFile};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// More changed files than this: the whole pipeline (parsing them is most of its work).
 const MAX_FILES: usize = 2000;
+
+/// What [`reuse`] found.
+pub enum Reuse {
+    /// The live generation stands as it is (its manifest, with the new inputs digest).
+    UpToDate(Manifest),
+    /// A new generation was committed.
+    Refreshed(Refreshed),
+    /// The pipeline must run.
+    Rebuild,
+}
 
 /// What a refresh did.
 pub struct Refreshed {
@@ -37,93 +55,135 @@ pub struct Refreshed {
     pub search: BuildReport,
 }
 
-/// A changed file as the previous index knows it, and what it is now.
-struct Changed<'a> {
+/// A listed file whose size or time differs from what the live index recorded.
+struct Moved<'a> {
     source: &'a SourceFile,
     rel: String,
-    /// Index in the previous index's files.
+    /// Index in the live index's files, and its record there.
     file: u32,
+    old: FileView<'a>,
+    external: bool,
+    /// xxh3 of its bytes now.
     hash: u64,
-    lines: u32,
 }
 
-/// Re-indexes `index_dir` (whose live generation is `prev_gen`) when the files that changed
-/// since it changed in their text only. `Ok(None)`: the pipeline must run.
-pub fn refresh(
+/// Whether the live generation of `index_dir` stands for the files listed now, or can be
+/// taken over (`prev_gen` being the generation the caller read as live).
+pub fn reuse(
     index_dir: &Path,
-    prev_gen: &Path,
+    prev_gen: Option<&Path>,
     digest: Digests,
     disc: &Discovery,
     external: &[Discovery],
     t0: std::time::Instant,
-) -> Result<Option<Refreshed>> {
-    let Ok(ix) = crate::analysis::Index::open(index_dir) else {
-        return Ok(None);
+) -> Result<Reuse> {
+    let Ok(ix) = Index::open(index_dir) else {
+        return Ok(Reuse::Rebuild);
     };
-    let old = &ix.opened.manifest;
-    if ix.opened.gen != prev_gen
-        || old.codewalk_version != env!("CARGO_PKG_VERSION")
-        || old.layout_digest != digest.layout
-    {
-        return Ok(None);
+    let mut m = ix.opened.manifest.clone();
+    if m.codewalk_version != env!("CARGO_PKG_VERSION") {
+        return Ok(Reuse::Rebuild);
     }
-    let build = pipeline::build_stamp();
-    let Some(old_facts) = OldFacts::open(&prev_gen.join(crate::facts::cache::FILE_NAME), build)
-    else {
-        return Ok(None);
+    if m.inputs_digest == digest.all {
+        return Ok(Reuse::UpToDate(m));
+    }
+    if m.layout_digest != digest.layout {
+        return Ok(Reuse::Rebuild);
+    }
+    let Some(moved) = moved_files(&ix, disc, external) else {
+        return Ok(Reuse::Rebuild);
     };
-    let stored: HashMap<&str, (u32, store::FileView)> =
+    let changed: Vec<&Moved> = moved.iter().filter(|f| f.hash != f.old.hash).collect();
+    if changed.is_empty() {
+        m.inputs_digest = digest.all;
+        return Ok(match ix.opened.rewrite_manifest(&m) {
+            Ok(()) => Reuse::UpToDate(m),
+            Err(_) => Reuse::Rebuild,
+        });
+    }
+    match prev_gen.filter(|p| *p == ix.opened.gen) {
+        Some(prev) => refresh(&ix, index_dir, prev, digest, &changed, t0),
+        None => Ok(Reuse::Rebuild),
+    }
+}
+
+/// The listed files whose size or time moved, hashed. `None` when a listed file is not in
+/// the index, or one that moved is too large or cannot be read, or more than [`MAX_FILES`]
+/// changed contents.
+fn moved_files<'a>(
+    ix: &'a Index,
+    disc: &'a Discovery,
+    external: &'a [Discovery],
+) -> Option<Vec<Moved<'a>>> {
+    let stored: HashMap<&str, (u32, FileView)> =
         ix.files().map(|(i, f)| (f.rel(), (i, f))).collect();
-    // Files whose size or time moved; `None` when one is new, too large or unreadable.
     let listed = std::iter::once((disc, ""))
         .chain(external.iter().map(|e| (e, "$GOROOT/src/")))
         .flat_map(|(d, prefix)| d.files.iter().map(move |f| (f, prefix)));
-    let mut moved: Vec<(&SourceFile, String, u32)> = Vec::new();
+    let mut moved = Vec::new();
     for (f, prefix) in listed {
         let rel = format!("{prefix}{}", f.rel);
-        let Some(&(i, s)) = stored.get(rel.as_str()) else {
-            return Ok(None);
-        };
-        if s.size == f.size && s.mtime_ns == f.mtime_ns {
+        let &(file, old) = stored.get(rel.as_str())?;
+        if old.size == f.size && old.mtime_ns == f.mtime_ns {
             continue;
         }
-        if f.too_large || !prefix.is_empty() {
-            return Ok(None);
+        if f.too_large {
+            return None;
         }
-        moved.push((f, rel, i));
-        if moved.len() > MAX_FILES {
-            return Ok(None);
-        }
+        moved.push((f, rel, file, old, !prefix.is_empty()));
     }
+    let changed = AtomicUsize::new(0);
+    moved
+        .into_par_iter()
+        .map(|(source, rel, file, old, external)| {
+            let hash = xxhash_rust::xxh3::xxh3_64(&walk::read_source(source).ok()?);
+            if hash != old.hash && changed.fetch_add(1, Ordering::Relaxed) >= MAX_FILES {
+                return None;
+            }
+            Some(Moved {
+                source,
+                rel,
+                file,
+                old,
+                external,
+                hash,
+            })
+        })
+        .collect()
+}
+
+/// Takes the live generation `prev_gen` over when the `changed` files (contents changed)
+/// have the facts it recorded for them.
+fn refresh(
+    ix: &Index,
+    index_dir: &Path,
+    prev_gen: &Path,
+    digest: Digests,
+    changed: &[&Moved],
+    t0: std::time::Instant,
+) -> Result<Reuse> {
+    let build = pipeline::build_stamp();
+    let old_facts = OldFacts::open(&prev_gen.join(crate::facts::cache::FILE_NAME), build);
+    let Some(old_facts) = old_facts.filter(|_| changed.iter().all(|c| !c.external)) else {
+        return Ok(Reuse::Rebuild);
+    };
     let qs = QuerySet::global().map_err(|e| anyhow::anyhow!("{e}"))?;
-    // Parse the files whose contents changed; their facts must be the recorded ones.
-    let checked: Option<Vec<Option<Changed>>> = moved
+    // Each file's facts must be the recorded ones; its line count is what may differ.
+    let lines: Option<Vec<u32>> = changed
         .par_iter()
-        .map_init(syntax::new_parser, |parser, (f, rel, i)| {
-            let src = walk::read_source(f).ok()?;
-            let hash = xxhash_rust::xxh3::xxh3_64(&src);
-            let (_, s) = stored[rel.as_str()];
-            if hash == s.hash {
-                return Some(None); // touched only, as `up_to_date` allows
+        .map_init(syntax::new_parser, |parser, c| {
+            let src = walk::read_source(c.source).ok()?;
+            if xxhash_rust::xxh3::xxh3_64(&src) != c.hash {
+                return None; // changing under us
             }
             let facts = pipeline::facts_of(parser, qs, &src, false);
-            let recorded = old_facts.entry(rel)?.digest;
-            (crate::facts::cache::digest(&facts)? == recorded).then_some(Some(Changed {
-                source: f,
-                rel: rel.clone(),
-                file: *i,
-                hash,
-                lines: facts.lines,
-            }))
+            let recorded = old_facts.entry(&c.rel)?.digest;
+            (crate::facts::cache::digest(&facts)? == recorded).then_some(facts.lines)
         })
         .collect();
-    let Some(changed) = checked else {
-        return Ok(None);
+    let Some(lines) = lines else {
+        return Ok(Reuse::Rebuild);
     };
-    let changed: Vec<Changed> = changed.into_iter().flatten().collect();
-    if changed.is_empty() {
-        return Ok(None);
-    }
 
     // The changed files' declarations, for their code chunks.
     let by_file: HashMap<u32, usize> = changed
@@ -152,7 +212,7 @@ pub fn refresh(
         .zip(decls)
         .map(|(c, decls)| ChangedText {
             rel: &c.rel,
-            pkg: t.pkg(stored[c.rel.as_str()].1.pkg).map_or("", |p| p.path()),
+            pkg: t.pkg(c.old.pkg).map_or("", |p| p.path()),
             hash: c.hash,
             size: c.source.size,
             mtime_ns: c.source.mtime_ns,
@@ -160,6 +220,19 @@ pub fn refresh(
         })
         .collect();
 
+    let mut manifest = ix.opened.manifest.clone();
+    manifest.inputs_digest = digest.all;
+    manifest.created_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    manifest.reused_files = manifest.files + manifest.external_files - changed.len() as u64;
+    manifest.source_bytes = (manifest.source_bytes as i128
+        + changed
+            .iter()
+            .map(|c| c.source.size as i128 - c.old.size as i128)
+            .sum::<i128>())
+    .max(0) as u64;
     let pending = store::begin(index_dir)?;
     let made = (|| -> Result<Option<BuildReport>> {
         let Some(report) = search::refresh_index(&pending.dir, prev_gen, &texts)? else {
@@ -170,12 +243,13 @@ pub fn refresh(
             .with_context(|| format!("cannot write {}", index.display()))?;
         let updates: Vec<FileUpdate> = changed
             .iter()
-            .map(|c| FileUpdate {
+            .zip(&lines)
+            .map(|(c, &lines)| FileUpdate {
                 file: c.file,
                 hash: c.hash,
                 size: c.source.size,
                 mtime_ns: c.source.mtime_ns,
-                lines: c.lines,
+                lines,
             })
             .collect();
         store::patch_files(&index, &updates)?;
@@ -186,41 +260,26 @@ pub fn refresh(
                     .with_context(|| format!("cannot write {}", to.display()))?;
             }
         }
+        manifest.index_seconds = t0.elapsed().as_secs_f64();
+        pending.write_manifest(&manifest)?;
         Ok(Some(report))
     })();
-    let report = match made {
-        Ok(Some(r)) => r,
+    match made {
+        Ok(Some(search)) => {
+            pending.commit()?;
+            Ok(Reuse::Refreshed(Refreshed {
+                manifest,
+                changed: changed.len(),
+                search,
+            }))
+        }
         Ok(None) => {
             pending.abandon();
-            return Ok(None);
+            Ok(Reuse::Rebuild)
         }
         Err(e) => {
             pending.abandon();
-            return Err(e);
+            Err(e)
         }
-    };
-    let mut manifest = old.clone();
-    manifest.inputs_digest = digest.all;
-    manifest.created_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    manifest.index_seconds = t0.elapsed().as_secs_f64();
-    manifest.reused_files = manifest.files + manifest.external_files - changed.len() as u64;
-    manifest.source_bytes = (manifest.source_bytes as i128
-        + changed
-            .iter()
-            .map(|c| c.source.size as i128 - stored[c.rel.as_str()].1.size as i128)
-            .sum::<i128>())
-    .max(0) as u64;
-    if let Err(e) = pending.write_manifest(&manifest) {
-        pending.abandon();
-        return Err(e);
     }
-    pending.commit()?;
-    Ok(Some(Refreshed {
-        manifest,
-        changed: changed.len(),
-        search: report,
-    }))
 }

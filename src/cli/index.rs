@@ -2,6 +2,7 @@
 
 use super::{exit, Ctx};
 use crate::pipeline::{self, IndexOptions};
+use crate::refresh::Reuse;
 use crate::store;
 use anyhow::Result;
 use std::io::IsTerminal;
@@ -74,7 +75,7 @@ fn build_and_write(
     let progress = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
     let show = !a.quiet && std::io::stderr().is_terminal();
-    let ticker = show.then(|| {
+    let mut ticker = show.then(|| {
         let (p, d) = (progress.clone(), done.clone());
         std::thread::spawn(move || {
             let bar = indicatif::ProgressBar::new_spinner();
@@ -98,30 +99,30 @@ fn build_and_write(
         Ok((disc, external)) => {
             let digest = pipeline::inputs_digest(&disc, &external);
             if !a.force {
-                if let Some(m) = up_to_date(&index_dir, digest, &disc, &external) {
+                let reused = crate::refresh::reuse(
+                    &index_dir,
+                    previous.as_deref(),
+                    digest,
+                    &disc,
+                    &external,
+                    t0,
+                )
+                .map_err(|e| {
+                    exit(
+                        1,
+                        format!("{e:#}; the previous index (if any) is unchanged"),
+                    )
+                })?;
+                if !matches!(reused, Reuse::Rebuild) {
                     done.store(true, Ordering::Relaxed);
-                    if let Some(t) = ticker {
+                    if let Some(t) = ticker.take() {
                         let _ = t.join();
                     }
-                    return report_fresh(ctx, &m, &index_dir, t0);
                 }
-                // Files changed in their text only: the previous generation is taken over.
-                if let Some(prev) = &previous {
-                    let refreshed =
-                        crate::refresh::refresh(&index_dir, prev, digest, &disc, &external, t0)
-                            .map_err(|e| {
-                                exit(
-                                    1,
-                                    format!("{e:#}; the previous index (if any) is unchanged"),
-                                )
-                            })?;
-                    if let Some(r) = refreshed {
-                        done.store(true, Ordering::Relaxed);
-                        if let Some(t) = ticker {
-                            let _ = t.join();
-                        }
-                        return report_refreshed(ctx, &r, &index_dir, t0);
-                    }
+                match reused {
+                    Reuse::UpToDate(m) => return report_fresh(ctx, &m, &index_dir, t0),
+                    Reuse::Refreshed(r) => return report_refreshed(ctx, &r, &index_dir, t0),
+                    Reuse::Rebuild => {}
                 }
             }
             lap.lap("walk");
@@ -145,7 +146,7 @@ fn build_and_write(
         Err(e) => Err(e),
     };
     done.store(true, Ordering::Relaxed);
-    if let Some(t) = ticker {
+    if let Some(t) = ticker.take() {
         let _ = t.join();
     }
     let (built, digest, pending) = built.map_err(|e| exit(1, format!("{e:#}")))?;
@@ -273,51 +274,6 @@ fn build_and_write(
         eprintln!("{msg}");
     }
     Ok(())
-}
-
-/// The live generation's manifest when it was built from these inputs: the same files with
-/// the same sizes and times, or — same paths and go.mod files — with the same contents (the
-/// files whose size or time moved are hashed; `git checkout` back and forth rewrites files
-/// without changing them). In the second case the manifest records the new times.
-fn up_to_date(
-    index_dir: &std::path::Path,
-    d: pipeline::Digests,
-    disc: &crate::walk::Discovery,
-    external: &[crate::walk::Discovery],
-) -> Option<store::Manifest> {
-    let ix = crate::analysis::Index::open(index_dir).ok()?;
-    let mut m = ix.opened.manifest.clone();
-    if m.codewalk_version != env!("CARGO_PKG_VERSION") {
-        return None;
-    }
-    if m.inputs_digest == d.all {
-        return Some(m);
-    }
-    if m.layout_digest != d.layout {
-        return None;
-    }
-    let stored: std::collections::HashMap<&str, store::FileView> =
-        ix.files().map(|(_, f)| (f.rel(), f)).collect();
-    let listed = std::iter::once((disc, ""))
-        .chain(external.iter().map(|e| (e, "$GOROOT/src/")))
-        .flat_map(|(d, prefix)| d.files.iter().map(move |f| (f, prefix)));
-    for (f, prefix) in listed {
-        let rel = format!("{prefix}{}", f.rel);
-        let s = stored.get(rel.as_str())?;
-        if s.size == f.size && s.mtime_ns == f.mtime_ns {
-            continue;
-        }
-        if f.too_large || s.size != f.size {
-            return None;
-        }
-        let bytes = crate::walk::read_source(f).ok()?;
-        if xxhash_rust::xxh3::xxh3_64(&bytes) != s.hash {
-            return None;
-        }
-    }
-    m.inputs_digest = d.all;
-    ix.opened.rewrite_manifest(&m).ok()?;
-    Some(m)
 }
 
 fn report_refreshed(

@@ -345,26 +345,40 @@ impl Prev {
         })
     }
 
-    /// Links the files of `st` (one of its shards) into `dest` as [`Prev::link`] does, with
-    /// the documents whose `file` is one of `rels` deleted (code chunks only, with
-    /// `code_only`): a segment holding any gets a new
-    /// delete file, written through `dest_index` (the search index being built, whose
+    /// Hard-links the segment and trigram files of `st` (one of its shards) into `dest`,
+    /// with the documents of `delete` deleted: a segment holding any gets a new delete file
+    /// instead of its old one, written through the search index being built (whose
     /// directory adds tantivy's footer). Returns the segment metas and the number of
-    /// documents deleted now. On error, files already linked or written stay behind, unlisted.
-    fn link_deleting(
+    /// documents deleted now; on error, nothing is left behind in `dest`.
+    fn link(
         &self,
         st: &ShardState,
-        dest_index: &Index,
         dest: &Path,
-        f: &Fields,
-        rels: &[&str],
-        code_only: bool,
+        delete: Option<&Deletion>,
     ) -> Result<(Vec<SegmentMeta>, u64)> {
-        use tantivy::schema::IndexRecordOption;
-        use tantivy::{DocSet, SegmentReader, Term, TERMINATED};
-        let link = |name: &Path| -> Result<()> {
-            std::fs::hard_link(self.dir.join(name), dest.join(name))
-                .with_context(|| format!("cannot link {}", self.dir.join(name).display()))
+        let mut made = Vec::new();
+        let linked = self.link_into(st, dest, delete, &mut made);
+        if linked.is_err() {
+            for p in &made {
+                let _ = std::fs::remove_file(dest.join(p));
+            }
+        }
+        linked
+    }
+
+    /// [`Prev::link`], recording in `made` each file it creates.
+    fn link_into(
+        &self,
+        st: &ShardState,
+        dest: &Path,
+        delete: Option<&Deletion>,
+        made: &mut Vec<PathBuf>,
+    ) -> Result<(Vec<SegmentMeta>, u64)> {
+        let link = |name: PathBuf, made: &mut Vec<PathBuf>| -> Result<()> {
+            std::fs::hard_link(self.dir.join(&name), dest.join(&name))
+                .with_context(|| format!("cannot link {}", self.dir.join(&name).display()))?;
+            made.push(name);
+            Ok(())
         };
         let mut metas = Vec::new();
         let mut deleted = 0u64;
@@ -373,103 +387,110 @@ impl Prev {
                 .segments
                 .get(id)
                 .with_context(|| format!("segment {id} is not in the previous search index"))?;
-            let reader = SegmentReader::open(&self.index.segment(m.clone()))?;
-            let docs = |field: tantivy::schema::Field, text: &str| -> Result<Vec<u32>> {
-                let mut out = Vec::new();
-                let term = Term::from_field_text(field, text);
-                let inv = reader.inverted_index(field)?;
-                if let Some(mut post) = inv.read_postings(&term, IndexRecordOption::Basic)? {
-                    let mut d = post.doc();
-                    while d != TERMINATED {
-                        if reader.alive_bitset().is_none_or(|a| a.is_alive(d)) {
-                            out.push(d);
-                        }
-                        d = post.advance();
-                    }
+            // The segment's documents to delete, if it has any, with its reader.
+            let found = match delete {
+                Some(d) => {
+                    let reader = tantivy::SegmentReader::open(&self.index.segment(m.clone()))?;
+                    let dead = d.docs_in(&reader)?;
+                    (!dead.is_empty()).then_some((d, reader, dead))
                 }
-                Ok(out)
+                None => None,
             };
-            let code = if code_only {
-                Some(docs(f.tags, "code")?)
-            } else {
-                None
-            };
-            let mut dead = Vec::new();
-            for rel in rels {
-                let mut of_file = docs(f.file, rel)?;
-                if let Some(code) = &code {
-                    of_file.retain(|d| code.binary_search(d).is_ok());
-                }
-                dead.append(&mut of_file);
-            }
+            // Every component file must be there (a segment without deletes has no `.del`);
+            // a segment losing documents gets a new `.del` instead of its old one.
             let del = m.relative_path(SegmentComponent::Delete);
             for p in m.list_files() {
-                if p != del || (m.has_deletes() && dead.is_empty()) {
-                    link(&p)?;
+                if p != del || (m.has_deletes() && found.is_none()) {
+                    link(p, made)?;
                 }
             }
-            if dead.is_empty() {
-                metas.push(m.clone());
-                continue;
-            }
-            let mut alive = tantivy_common::BitSet::with_max_value_and_full(m.max_doc());
-            if let Some(a) = reader.alive_bitset() {
-                for d in 0..m.max_doc() {
-                    if a.is_deleted(d) {
-                        alive.remove(d);
-                    }
+            match found {
+                Some((d, reader, dead)) => {
+                    deleted += dead.len() as u64;
+                    metas.push(write_deletes(m, &reader, &dead, d.index, made)?);
                 }
+                None => metas.push(m.clone()),
             }
-            for &d in &dead {
-                alive.remove(d);
-            }
-            deleted += dead.len() as u64;
-            let opstamp = m.delete_opstamp().map_or(1, |o| o + 1);
-            let n = m.num_deleted_docs() + dead.len() as u32;
-            let m2 = m.clone().with_delete_meta(n, opstamp);
-            m2.untrack_temp_docstore();
-            let mut w = dest_index
-                .directory()
-                .open_write(&m2.relative_path(SegmentComponent::Delete))?;
-            tantivy::fastfield::write_alive_bitset(&alive, &mut w)?;
-            tantivy::directory::TerminatingWrite::terminate(w)?;
-            metas.push(m2);
         }
         if !st.tri.is_empty() {
-            link(Path::new(&st.tri))?;
+            link(PathBuf::from(&st.tri), made)?;
         }
         Ok((metas, deleted))
     }
+}
 
-    /// Hard-links the segment and trigram files of `st` (one of its shards) into `dest`;
-    /// their segment metas, or None (and nothing left behind) when a file cannot be linked.
-    fn link(&self, st: &ShardState, dest: &Path) -> Option<Vec<SegmentMeta>> {
-        let mut metas = Vec::new();
-        let mut names: Vec<String> = Vec::new();
-        for id in &st.segments {
-            let m = self.segments.get(id)?;
-            // Every component file must be there (a segment without deletes has no `.del`).
-            let del = m.relative_path(SegmentComponent::Delete);
-            names.extend(
-                m.list_files()
-                    .into_iter()
-                    .filter(|p| m.has_deletes() || *p != del)
-                    .map(|p| p.to_string_lossy().into_owned()),
-            );
-            metas.push(m.clone());
-        }
-        if !st.tri.is_empty() {
-            names.push(st.tri.clone());
-        }
-        for (i, n) in names.iter().enumerate() {
-            if std::fs::hard_link(self.dir.join(n), dest.join(n)).is_err() {
-                for n in &names[..i] {
-                    let _ = std::fs::remove_file(dest.join(n));
-                }
-                return None;
+/// `m` with the documents `dead` deleted too: a new delete file (named after a new delete
+/// opstamp) written through `index`, the search index being built.
+fn write_deletes(
+    m: &SegmentMeta,
+    reader: &tantivy::SegmentReader,
+    dead: &[u32],
+    index: &Index,
+    made: &mut Vec<PathBuf>,
+) -> Result<SegmentMeta> {
+    let mut alive = tantivy_common::BitSet::with_max_value_and_full(m.max_doc());
+    if let Some(a) = reader.alive_bitset() {
+        for doc in 0..m.max_doc() {
+            if a.is_deleted(doc) {
+                alive.remove(doc);
             }
         }
-        Some(metas)
+    }
+    for &doc in dead {
+        alive.remove(doc);
+    }
+    let opstamp = m.delete_opstamp().map_or(1, |o| o + 1);
+    let m2 = m
+        .clone()
+        .with_delete_meta(m.num_deleted_docs() + dead.len() as u32, opstamp);
+    m2.untrack_temp_docstore();
+    let path = m2.relative_path(SegmentComponent::Delete);
+    let mut w = index.directory().open_write(&path)?;
+    made.push(path);
+    tantivy::fastfield::write_alive_bitset(&alive, &mut w)?;
+    tantivy::directory::TerminatingWrite::terminate(w)?;
+    Ok(m2)
+}
+
+/// Documents a patch deletes from the previous generation's segments: those whose `file`
+/// is one of `rels` (their code chunks only, with `code_only`).
+struct Deletion<'a> {
+    /// The search index being built.
+    index: &'a Index,
+    f: &'a Fields,
+    rels: &'a [&'a str],
+    code_only: bool,
+}
+
+impl Deletion<'_> {
+    /// The live documents of a segment to delete.
+    fn docs_in(&self, reader: &tantivy::SegmentReader) -> Result<Vec<u32>> {
+        use tantivy::schema::IndexRecordOption;
+        use tantivy::{DocSet, Term, TERMINATED};
+        let docs = |field: tantivy::schema::Field, text: &str| -> Result<Vec<u32>> {
+            let mut out = Vec::new();
+            let term = Term::from_field_text(field, text);
+            let inv = reader.inverted_index(field)?;
+            if let Some(mut post) = inv.read_postings(&term, IndexRecordOption::Basic)? {
+                let mut d = post.doc();
+                while d != TERMINATED {
+                    if reader.alive_bitset().is_none_or(|a| a.is_alive(d)) {
+                        out.push(d);
+                    }
+                    d = post.advance();
+                }
+            }
+            Ok(out)
+        };
+        let mut dead = Vec::new();
+        for rel in self.rels {
+            dead.append(&mut docs(self.f.file, rel)?);
+        }
+        if self.code_only && !dead.is_empty() {
+            let code = docs(self.f.tags, "code")?;
+            dead.retain(|d| code.binary_search(d).is_ok());
+        }
+        Ok(dead)
     }
 }
 
@@ -516,6 +537,49 @@ fn plan_bounds(symbols: &Symbols, prev: Option<&ShardPlan>) -> Vec<String> {
         acc += w;
     }
     bounds
+}
+
+impl ShardState {
+    /// This shard after a patch: its files' new digests, its segments now, the files (by
+    /// position) whose trigrams are now stale, the documents the patch deleted (of which
+    /// `deleted_code` code chunks) and the code chunks it added. The layout is unchanged.
+    fn patched(
+        &self,
+        file_digests: Vec<u64>,
+        segments: &[SegmentMeta],
+        stale: &[u32],
+        deleted: u64,
+        deleted_code: u64,
+        added_code: u64,
+    ) -> ShardState {
+        let mut scan = self.scan.clone();
+        scan.extend_from_slice(stale);
+        scan.sort_unstable();
+        scan.dedup();
+        ShardState {
+            from: self.from.clone(),
+            digest: shard_digest(self.layout, &file_digests),
+            layout: self.layout,
+            file_digests,
+            segments: segments.iter().map(|m| m.id().uuid_string()).collect(),
+            tri: self.tri.clone(),
+            files: self.files,
+            scan,
+            sym_docs: self.sym_docs,
+            code_docs: (self.code_docs + added_code).saturating_sub(deleted_code),
+            deleted: self.deleted + deleted,
+            patches: self.patches + 1,
+        }
+    }
+}
+
+/// A source file's bytes, when they are still those that hash to `hash` (what was parsed)
+/// and not too large to index; else grep must read it.
+fn read_unchanged(path: &Path, hash: u64) -> Option<Vec<u8>> {
+    std::fs::read(path).ok().filter(|b| {
+        b.len() as u64 <= crate::walk::DEFAULT_MAX_FILE_SIZE
+            && xxhash_rust::xxh3::xxh3_64(b) == hash
+    })
 }
 
 /// A shard's digest: its layout's and its files'.
@@ -767,7 +831,7 @@ pub fn build_index(
             if old.digest != sh.digest {
                 continue;
             }
-            if let Some(m) = p.link(old, &dir) {
+            if let Ok((m, _)) = p.link(old, &dir, None) {
                 segments[k] = m;
                 states[k] = Some(old.clone());
                 reused += 1;
@@ -839,14 +903,6 @@ pub fn build_index(
             .collect();
         add_code_chunks(sink, &f, &file, bytes, ds, code_order(k, pos))
     };
-    // A local file's bytes, when they are still what was parsed (else grep must read it).
-    let read_indexed = |fi: usize| -> Option<Vec<u8>> {
-        let file = &symbols.files[fi];
-        std::fs::read(root.join(&file.rel)).ok().filter(|b| {
-            b.len() as u64 <= crate::walk::DEFAULT_MAX_FILE_SIZE
-                && xxhash_rust::xxh3::xxh3_64(b) == file.hash
-        })
-    };
     // One shard into the worker's sink: its segments, trigram file and state.
     let build_shard = |sink: &mut SegmentSink, seen: &mut [u64], k: usize| -> Result<Built> {
         let sh = &shards[k];
@@ -867,7 +923,8 @@ pub fn build_index(
                 per_file.push(Some(Vec::new()));
                 continue;
             }
-            let Some(bytes) = read_indexed(fi) else {
+            let file = &symbols.files[fi];
+            let Some(bytes) = read_unchanged(&root.join(&file.rel), file.hash) else {
                 per_file.push(None);
                 continue;
             };
@@ -920,8 +977,13 @@ pub fn build_index(
                 .map(|&l| symbols.files[sh.files[l as usize] as usize].rel.as_str())
                 .collect();
             // A previous segment that cannot be read or linked: the shard is built whole.
-            let Ok((mut metas, deleted)) = p.link_deleting(old, &index, &dir, &f, &rels, false)
-            else {
+            let deletion = Deletion {
+                index: &index,
+                f: &f,
+                rels: &rels,
+                code_only: false,
+            };
+            let Ok((mut metas, deleted)) = p.link(old, &dir, Some(&deletion)) else {
                 return build_shard(sink, seen, k);
             };
             let mine: std::collections::HashSet<u32> =
@@ -935,7 +997,7 @@ pub fn build_index(
                     sym_docs += 1;
                 }
             }
-            let mut scan = old.scan.clone();
+            let mut scan = Vec::new();
             let mut code_docs = 0;
             for &l in changed {
                 let fi = sh.files[l as usize] as usize;
@@ -943,31 +1005,23 @@ pub fn build_index(
                     continue;
                 }
                 scan.push(l);
-                if let Some(bytes) = read_indexed(fi) {
+                let file = &symbols.files[fi];
+                if let Some(bytes) = read_unchanged(&root.join(&file.rel), file.hash) {
                     code_docs += chunks(sink, k, l as usize, fi, &bytes)?;
                 }
             }
             sink.flush()?;
             metas.append(&mut sink.done);
-            scan.sort_unstable();
-            scan.dedup();
             // The symbols of a changed file are the same ones (same layout): its deleted
             // documents were as many symbol documents as were added, and code chunks.
-            let old_code = deleted.saturating_sub(sym_docs);
-            let st = ShardState {
-                from: bounds[k].clone(),
-                digest: sh.digest,
-                layout: sh.layout,
-                file_digests: sh.file_digests.clone(),
-                segments: metas.iter().map(|m| m.id().uuid_string()).collect(),
-                tri: old.tri.clone(),
-                files: sh.files.len() as u32,
-                scan,
-                sym_docs: sh.syms.len() as u64,
-                code_docs: (old.code_docs + code_docs).saturating_sub(old_code),
-                deleted: old.deleted + deleted,
-                patches: old.patches + 1,
-            };
+            let st = old.patched(
+                sh.file_digests.clone(),
+                &metas,
+                &scan,
+                deleted,
+                deleted.saturating_sub(sym_docs),
+                code_docs,
+            );
             Ok((k, st, metas))
         };
 
@@ -1196,9 +1250,9 @@ pub fn refresh_index(
     for (&k, is) in &by_shard {
         let old = &prev.plan.shards[k];
         if !within_patch_limits(old, is.len())
-            || at
+            || is
                 .iter()
-                .any(|&(kk, l)| kk == k && l as usize >= old.file_digests.len())
+                .any(|&i| at[i].1 as usize >= old.file_digests.len())
         {
             return Ok(None);
         }
@@ -1215,23 +1269,27 @@ pub fn refresh_index(
     let mut patch = || -> Result<bool> {
         for (k, old) in prev.plan.shards.iter().enumerate() {
             let Some(is) = by_shard.get(&k) else {
-                match prev.link(old, &dir) {
-                    Some(mut m) => segments.append(&mut m),
-                    None => return Ok(false),
+                match prev.link(old, &dir, None) {
+                    Ok((mut m, _)) => segments.append(&mut m),
+                    Err(_) => return Ok(false),
                 }
                 continue;
             };
             let rels: Vec<&str> = is.iter().map(|&i| changed[i].rel).collect();
-            let Ok((mut metas, deleted)) = prev.link_deleting(old, &index, &dir, &f, &rels, true)
-            else {
+            let deletion = Deletion {
+                index: &index,
+                f: &f,
+                rels: &rels,
+                code_only: true,
+            };
+            let Ok((mut metas, deleted)) = prev.link(old, &dir, Some(&deletion)) else {
                 return Ok(false);
             };
-            let st = &mut states[k];
+            let mut file_digests = old.file_digests.clone();
             let mut code_docs = 0;
             for &i in is {
                 let (c, l) = (&changed[i], at[i].1);
-                st.file_digests[l as usize] = c.hash;
-                st.scan.push(l);
+                file_digests[l as usize] = c.hash;
                 let g = &mut grep_files.files[(grep_files.shards[k].base + l) as usize];
                 (g.hash, g.size, g.mtime_ns) = (c.hash, c.size, c.mtime_ns);
                 let file = CodeFile {
@@ -1241,31 +1299,16 @@ pub fn refresh_index(
                     flags: g.flags,
                 };
                 g.flags |= G_SCAN;
-                let bytes = std::fs::read(root.join(c.rel)).ok().filter(|b| {
-                    b.len() as u64 <= crate::walk::DEFAULT_MAX_FILE_SIZE
-                        && xxhash_rust::xxh3::xxh3_64(b) == c.hash
-                });
-                if let Some(bytes) = bytes {
-                    let decls = c.decls.clone();
-                    code_docs += add_code_chunks(
-                        &mut sink,
-                        &f,
-                        &file,
-                        &bytes,
-                        decls,
-                        code_order(k, l as usize),
-                    )?;
+                if let Some(bytes) = read_unchanged(&root.join(c.rel), c.hash) {
+                    let order = code_order(k, l as usize);
+                    code_docs +=
+                        add_code_chunks(&mut sink, &f, &file, &bytes, c.decls.clone(), order)?;
                 }
             }
             sink.flush()?;
             metas.append(&mut sink.done);
-            st.scan.sort_unstable();
-            st.scan.dedup();
-            st.digest = shard_digest(st.layout, &st.file_digests);
-            st.segments = metas.iter().map(|m| m.id().uuid_string()).collect();
-            st.code_docs = (st.code_docs + code_docs).saturating_sub(deleted);
-            st.deleted += deleted;
-            st.patches += 1;
+            let scan: Vec<u32> = is.iter().map(|&i| at[i].1).collect();
+            states[k] = old.patched(file_digests, &metas, &scan, deleted, deleted, code_docs);
             segments.append(&mut metas);
         }
         Ok(true)
