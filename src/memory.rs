@@ -1,45 +1,37 @@
-//! Process-level memory and timing helpers of `codewalk index`: glibc allocator settings,
-//! handing glibc's freed memory back after parsing, and the `CODEWALK_TIMINGS` phase laps.
+//! Process-level memory and timing helpers of `codewalk index`: how long the allocator keeps
+//! freed pages in each phase, and the `CODEWALK_TIMINGS` phase laps.
 //!
-//! The binary allocates with jemalloc (`main.rs`); glibc's malloc still serves tree-sitter's
-//! C code, which is what the glibc settings here are for.
+//! The binary allocates with jemalloc, tree-sitter's C code included (`main.rs`).
 //!
-//! Must not know: what the phases do. The glibc parts are no-ops off Linux/glibc (and the
-//! laps without `CODEWALK_TIMINGS`).
+//! Must not know: what the phases do. The settings are no-ops when jemalloc is not the
+//! allocator (unit tests), the laps without `CODEWALK_TIMINGS`.
 
-/// Allocator settings for indexing (glibc): no fastbins. Parsing frees millions of small
-/// nodes between large allocations (file buffers, trees), and each large request first
-/// consolidates the fastbins: measured on the GOPATH tree, 5-10% of indexing CPU.
-pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        const M_MXFAST: std::ffi::c_int = 1;
-        // SAFETY: mallopt only changes the allocator's parameters; called before the
-        // worker threads start.
-        unsafe {
-            mallopt(M_MXFAST, 0);
+/// How long jemalloc keeps freed pages before handing them back to the OS, for the phases
+/// of `codewalk index` to come (`main.rs` starts at 0: at once).
+///
+/// Parsing and the search build allocate and free the same few hundred MiB over and over
+/// (per-file facts, tantivy's per-segment arenas): handing those pages back at once and
+/// faulting fresh zeroed ones in right after costs TLB shootdowns and page zeroing, 15% of
+/// the search build's CPU on GOSTD. Those phases keep freed pages for [`KEEP_FREED_MS`];
+/// the phases that hold the run's peak (model to records) hand them back at once, which
+/// setting 0 also does with every page kept so far.
+pub fn keep_freed_pages(ms: isize) {
+    // The arenas created from now on, then each existing one (an index not in use only
+    // answers an error).
+    // SAFETY: the settings are ssize_t and narenas an unsigned; an error (jemalloc not the
+    // allocator, as in unit tests) leaves the setting as it was.
+    unsafe {
+        let _ = tikv_jemalloc_ctl::raw::write(b"arenas.dirty_decay_ms\0", ms);
+        let n: u32 = tikv_jemalloc_ctl::raw::read(b"arenas.narenas\0").unwrap_or(0);
+        for i in 0..n {
+            let name = format!("arena.{i}.dirty_decay_ms\0");
+            let _ = tikv_jemalloc_ctl::raw::write(name.as_bytes(), ms);
         }
     }
 }
 
-/// Hands glibc's freed memory back to the OS. glibc keeps freed blocks in the arena of the
-/// thread that allocated them; since Rust code allocates with jemalloc, what is there is
-/// tree-sitter's, freed by the parse workers.
-pub fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: malloc_trim only returns free pages of the allocator's own arenas.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
-}
+/// See [`keep_freed_pages`].
+pub const KEEP_FREED_MS: isize = 5000;
 
 /// Phase timings on stderr when `CODEWALK_TIMINGS` is set: time since the previous lap,
 /// resident memory now and the peak so far (for profiling; the benchmark measures from outside).

@@ -379,14 +379,14 @@ pub fn build_discovered(
         .and_then(|p| p.old.as_deref())
         .and_then(|o| OldFacts::open(o, build));
     let cache = new.as_ref().map(|n| (n, old.as_ref()));
+    crate::memory::keep_freed_pages(crate::memory::KEEP_FREED_MS);
     let mut parsed = parse_discovery(&disc, false, qs, cache, progress);
     for d in &external {
         parsed.extend(parse_discovery(d, true, qs, cache, progress));
     }
     drop(old);
-    // tree-sitter's trees, all freed now, were glibc's (Rust code allocates with jemalloc,
-    // which hands freed pages back itself).
-    crate::memory::release_freed_memory();
+    // The model and call resolution hold the run's peak: from here freed pages go back.
+    crate::memory::keep_freed_pages(0);
     lap.lap("parse");
     let mut stats = Stats {
         warnings: disc.warnings.clone(),

@@ -49,7 +49,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<()> {
     let created = !index_dir.exists();
     let lock = store::lock(&index_dir).map_err(|e| exit(1, format!("{e:#}")))?;
     store::sweep(&index_dir);
-    crate::memory::tune_allocator();
     let result = build_and_write(ctx, a, t0, &canon, &index_dir);
     if result.is_err() && created && !index_dir.join("CURRENT").exists() {
         drop(lock);
@@ -201,6 +200,7 @@ fn build_and_write(
     // and writing is mostly one thread and the disk.
     // --force builds every search shard again (they are not checksummed as facts are).
     let prev = previous.as_deref().filter(|_| !a.force);
+    crate::memory::keep_freed_pages(crate::memory::KEEP_FREED_MS);
     let (wrote, searched) = rayon::join(
         || pending.write(&manifest, &symbols, &graph),
         || crate::search::build_index(&pending.dir, &symbols, prev),
