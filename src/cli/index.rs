@@ -159,7 +159,8 @@ fn build_and_write(
     let mut stats = built.stats.clone();
     let unresolved_imports = built.model.unresolved_imports as u64;
     lap.lap("build");
-    let (symbols, graph, warnings) = crate::graph::to_store(built);
+    let order_hint = previous.as_deref().and_then(store::symbol_order);
+    let (symbols, graph, warnings) = crate::graph::to_store(built, order_hint);
     stats.warnings.extend(warnings);
     lap.lap("to_store");
     let unresolved_calls = graph.unresolved.len() as u64;

@@ -28,7 +28,14 @@ const MAX_FUNCVALUE_TARGETS: usize = 32;
 /// (call sites, method sets and implementations once the graph exists, the model once the
 /// symbol records are made), so the records never sit beside a full copy of what they came
 /// from. Also returns warnings: files whose doc comments could not be read back.
-pub fn to_store(b: Built) -> (store::Symbols, store::Graph, Vec<String>) {
+///
+/// `order_hint` is the previous generation's `by_qname` and `by_name`: when they still sort
+/// this generation's symbols (a body edit keeps every symbol), they are taken instead of
+/// sorting again.
+pub fn to_store(
+    b: Built,
+    order_hint: Option<(Vec<u32>, Vec<u32>)>,
+) -> (store::Symbols, store::Graph, Vec<String>) {
     let Built {
         root,
         model,
@@ -57,30 +64,64 @@ pub fn to_store(b: Built) -> (store::Symbols, store::Graph, Vec<String>) {
     let freeing = std::thread::spawn(move || drop(model));
     lap.lap("to_store: symbol records");
     // Sorted only now, with the `(interface).M` symbols the graph added.
-    // By qname, then id; by name, then the qname order. Unstable sorts with the tie broken
-    // explicitly give what stable ones would, faster and without a merge buffer.
-    symbols.by_qname = (0..symbols.syms.len() as u32).collect();
-    let syms = &symbols.syms;
-    symbols.by_qname.par_sort_unstable_by(|&a, &b| {
+    let (by_qname, by_name) = match order_hint.filter(|h| sorts(&symbols.syms, h)) {
+        Some(h) => h,
+        None => sort_symbols(&symbols.syms),
+    };
+    symbols.by_qname = by_qname;
+    symbols.by_name = by_name;
+    lap.lap("to_store: sorted");
+    let _ = freeing.join();
+    (symbols, graph, warnings)
+}
+
+/// The symbol ids by qualified name, then id; and by name, then the qualified-name order.
+fn sort_symbols(syms: &[SymRec]) -> (Vec<u32>, Vec<u32>) {
+    // Unstable sorts with the tie broken explicitly give what stable ones would, faster and
+    // without a merge buffer.
+    let mut by_qname: Vec<u32> = (0..syms.len() as u32).collect();
+    by_qname.par_sort_unstable_by(|&a, &b| {
         syms[a as usize]
             .qname
             .cmp(&syms[b as usize].qname)
             .then(a.cmp(&b))
     });
-    let mut rank = vec![0u32; syms.len()];
-    for (r, &id) in symbols.by_qname.iter().enumerate() {
-        rank[id as usize] = r as u32;
-    }
-    symbols.by_name = symbols.by_qname.clone();
-    symbols.by_name.par_sort_unstable_by(|&a, &b| {
+    let rank = ranks(&by_qname);
+    let mut by_name = by_qname.clone();
+    by_name.par_sort_unstable_by(|&a, &b| {
         syms[a as usize]
             .name
             .cmp(&syms[b as usize].name)
             .then(rank[a as usize].cmp(&rank[b as usize]))
     });
-    lap.lap("to_store: sorted");
-    let _ = freeing.join();
-    (symbols, graph, warnings)
+    (by_qname, by_name)
+}
+
+/// Each id's position in `order` (a permutation of the ids).
+fn ranks(order: &[u32]) -> Vec<u32> {
+    let mut rank = vec![0u32; order.len()];
+    for (r, &id) in order.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    rank
+}
+
+/// Whether `(by_qname, by_name)` is exactly what [`sort_symbols`] gives for `syms`. Each
+/// list must be strictly increasing in its key, which ids out of range fail and which
+/// makes it a permutation: a stale or damaged hint is never taken.
+fn sorts(syms: &[SymRec], (by_qname, by_name): &(Vec<u32>, Vec<u32>)) -> bool {
+    let n = syms.len();
+    let in_range = |v: &[u32]| v.len() == n && v.par_iter().all(|&i| (i as usize) < n);
+    if !in_range(by_qname) || !in_range(by_name) {
+        return false;
+    }
+    let qkey = |i: u32| (syms[i as usize].qname.as_str(), i);
+    if !by_qname.par_windows(2).all(|w| qkey(w[0]) < qkey(w[1])) {
+        return false;
+    }
+    let rank = ranks(by_qname);
+    let nkey = |i: u32| (syms[i as usize].name.as_str(), rank[i as usize]);
+    by_name.par_windows(2).all(|w| nkey(w[0]) < nkey(w[1]))
 }
 
 /// Reads the signatures and doc comments of `kept` back (from `facts.bin` where parsing
@@ -541,5 +582,58 @@ fn describe_slot(m: &Model, s: &Slot) -> String {
         Slot::Var(v) => m.qualified_name(*v),
         Slot::Local(f, n) => format!("{} local {}", m.qualified_name(*f), n),
         Slot::Recv(n) => format!("{} receiver", m.named_name(*n)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn syms(names: &[(&str, &str)]) -> Vec<SymRec> {
+        names
+            .iter()
+            .map(|(q, n)| SymRec::synthetic(q.to_string(), n.to_string(), Kind::Func, 0))
+            .collect()
+    }
+
+    #[test]
+    fn a_previous_order_is_taken_only_when_it_sorts_the_symbols() {
+        let a = syms(&[
+            ("p.Run", "Run"),
+            ("(p.T).Run", "Run"),
+            ("q.New", "New"),
+            ("p.Run", "Run"),
+            ("a.Z", "Z"),
+        ]);
+        let order = sort_symbols(&a);
+        assert_eq!(order.0, vec![1, 4, 0, 3, 2]);
+        // By name, ties in the qualified-name order.
+        assert_eq!(order.1, vec![2, 1, 0, 3, 4]);
+        assert!(sorts(&a, &order));
+        // Another symbol set (a renamed function) is not sorted by it.
+        let mut b = syms(&[
+            ("p.Run", "Run"),
+            ("(p.T).Run", "Run"),
+            ("q.New", "New"),
+            ("p.Run", "Run"),
+            ("a.Z", "Z"),
+        ]);
+        b[4].qname = "z.Z".into();
+        assert!(!sorts(&b, &order));
+        assert_eq!(sort_symbols(&b).0, vec![1, 0, 3, 2, 4]);
+        // Equal qualified names are ordered by id; a swapped pair, a duplicate id (a list
+        // that is no permutation), an id out of range or a short list is refused.
+        let mut swapped = order.clone();
+        swapped.0.swap(2, 3);
+        assert!(!sorts(&a, &swapped));
+        let mut dup = order.clone();
+        dup.1[4] = dup.1[3];
+        assert!(!sorts(&a, &dup));
+        let mut out = order.clone();
+        out.0[0] = 9;
+        assert!(!sorts(&a, &out));
+        let mut short = order.clone();
+        short.1.pop();
+        assert!(!sorts(&a, &short));
     }
 }

@@ -538,6 +538,14 @@ pub fn open(index_dir: &Path) -> Result<Opened, OpenError> {
     Err(last.unwrap_or_else(|| OpenError::MissingAt(index_dir.display().to_string())))
 }
 
+/// The symbol orders (`by_qname`, `by_name`) of the generation in `gen`, if it can be read:
+/// a hint for the next generation, which checks them before using them.
+pub fn symbol_order(gen: &Path) -> Option<(Vec<u32>, Vec<u32>)> {
+    let file = File::open(gen.join("index.bin")).ok()?;
+    let t = Tables::open(&file).ok()?;
+    Some((t.by_qname().to_vec(), t.by_name().to_vec()))
+}
+
 fn open_gen(index_dir: &Path, current: &str) -> Result<Opened, OpenError> {
     let d = index_dir.display().to_string();
     if !current.starts_with("gen-") || current.contains('/') {
