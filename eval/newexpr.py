@@ -119,9 +119,12 @@ def main() -> None:
     inserted = copy_tree(a.src, mod, set(a.forms.split(",")))
     o, m = measure(cw, orig), measure(cw, mod)
     # The inserted `call` lines add NAME -> NAME; everything else should be equal.
-    self_calls = collections.Counter(
-        e for e in m["edges"] if e[0] == e[1] and e[2] == "static"
-    ) - collections.Counter(e for e in o["edges"] if e[0] == e[1] and e[2] == "static")
+    def selfs(edges: collections.Counter) -> collections.Counter:
+        return collections.Counter(
+            {e: n for e, n in edges.items() if e[0] == e[1] and e[2] == "static"}
+        )
+
+    self_calls = selfs(m["edges"]) - selfs(o["edges"])
     lost = o["edges"] - m["edges"]
     added = m["edges"] - o["edges"] - self_calls
     n_orig = sum(o["edges"].values())

@@ -1132,8 +1132,10 @@ impl<'a> Checker<'a> {
         let first = || args.first().cloned();
         let int = || Ty::Basic(Basic::Int);
         match b {
+            // Go 1.26: new(expr) points to a copy of the expression's value.
             "new" => match first() {
                 Some(Op::Type(t)) => Op::Value(self.pointer(t), None),
+                Some(Op::Value(t, _)) if t != INVALID => Op::Value(self.pointer(t), None),
                 _ => Op::Value(INVALID, None),
             },
             "make" => match first() {
