@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""How much Go 1.26 `new(expr)` costs codewalk: tree-sitter-go 0.25 does not parse it.
+"""How much Go 1.26 `new(expr)` costs codewalk. Upstream tree-sitter-go 0.25 does not parse
+it; codewalk's copy of the grammar does (grammar/README.md). Run it with a build on either
+grammar to compare (docs/accuracy.md has both).
 
 Copies a Go tree twice and, in the second copy, inserts `new(expr)` statements at the top
 of every top-level function body, in turn:
@@ -70,7 +72,7 @@ def copy_tree(src: str, dst: str, forms: set | None) -> collections.Counter:
                 continue
             if forms and f.endswith(".go") and "testdata" not in rel.split(os.sep):
                 try:
-                    text = open(a, encoding="utf-8").read()
+                    text = open(a, encoding="utf-8", newline="").read()
                 except (UnicodeDecodeError, OSError):
                     shutil.copyfile(a, b)
                     continue
@@ -78,7 +80,7 @@ def copy_tree(src: str, dst: str, forms: set | None) -> collections.Counter:
                 total.update(n)
                 if n:
                     total["files"] += 1
-                open(b, "w", encoding="utf-8").write(text)
+                open(b, "w", encoding="utf-8", newline="").write(text)
             else:
                 shutil.copyfile(a, b)
     return total
