@@ -25,7 +25,7 @@ use crate::analysis::Index;
 use crate::facts::cache::OldFacts;
 use crate::pipeline::{self, Digests};
 use crate::search::{self, BuildReport, ChangedText, Decl};
-use crate::store::{self, FileUpdate, FileView, Kind, Manifest, NONE};
+use crate::store::{self, FileUpdate, FileView, Manifest};
 use crate::syntax::{self, QuerySet};
 use crate::walk::{self, Discovery, SourceFile};
 use anyhow::{Context, Result};
@@ -65,6 +65,8 @@ struct Moved<'a> {
     external: bool,
     /// xxh3 of its bytes now.
     hash: u64,
+    /// Its bytes, when they changed (parsed and indexed again, not read again).
+    bytes: Option<Vec<u8>>,
 }
 
 /// Whether the live generation of `index_dir` stands for the files listed now, or can be
@@ -93,7 +95,7 @@ pub fn reuse(
     let Some(moved) = moved_files(&ix, disc, external) else {
         return Ok(Reuse::Rebuild);
     };
-    let changed: Vec<&Moved> = moved.iter().filter(|f| f.hash != f.old.hash).collect();
+    let changed: Vec<&Moved> = moved.iter().filter(|f| f.bytes.is_some()).collect();
     if changed.is_empty() {
         m.inputs_digest = digest.all;
         return Ok(match ix.opened.rewrite_manifest(&m) {
@@ -107,9 +109,9 @@ pub fn reuse(
     }
 }
 
-/// The listed files whose size or time moved, hashed. `None` when a listed file is not in
-/// the index, or one that moved is too large or cannot be read, or more than [`MAX_FILES`]
-/// changed contents.
+/// The listed files whose size or time moved, hashed, with the bytes of those whose
+/// contents changed. `None` when a listed file is not in the index, or one that moved is
+/// too large or cannot be read, or more than [`MAX_FILES`] changed contents.
 fn moved_files<'a>(
     ix: &'a Index,
     disc: &'a Discovery,
@@ -136,8 +138,10 @@ fn moved_files<'a>(
     moved
         .into_par_iter()
         .map(|(source, rel, file, old, external)| {
-            let hash = xxhash_rust::xxh3::xxh3_64(&walk::read_source(source).ok()?);
-            if hash != old.hash && changed.fetch_add(1, Ordering::Relaxed) >= MAX_FILES {
+            let bytes = walk::read_source(source).ok()?;
+            let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
+            let bytes = (hash != old.hash).then_some(bytes);
+            if bytes.is_some() && changed.fetch_add(1, Ordering::Relaxed) >= MAX_FILES {
                 return None;
             }
             Some(Moved {
@@ -147,6 +151,7 @@ fn moved_files<'a>(
                 old,
                 external,
                 hash,
+                bytes,
             })
         })
         .collect()
@@ -172,13 +177,10 @@ fn refresh(
     let lines: Option<Vec<u32>> = changed
         .par_iter()
         .map_init(syntax::new_parser, |parser, c| {
-            let src = walk::read_source(c.source).ok()?;
-            if xxhash_rust::xxh3::xxh3_64(&src) != c.hash {
-                return None; // changing under us
-            }
-            let facts = pipeline::facts_of(parser, qs, &src, false);
+            let facts = pipeline::facts_of(parser, qs, c.bytes.as_deref()?, false);
+            let lines = facts.lines;
             let recorded = old_facts.entry(&c.rel)?.digest;
-            (crate::facts::cache::digest(&facts)? == recorded).then_some(facts.lines)
+            (crate::facts::cache::digest(facts)? == recorded).then_some(lines)
         })
         .collect();
     let Some(lines) = lines else {
@@ -195,7 +197,7 @@ fn refresh(
     let t = &ix.opened.tables;
     for id in 0..t.nsyms() as u32 {
         let s = t.sym(id);
-        if s.file == NONE || s.kind == Kind::IfaceMethod || s.end_line < s.start_line {
+        if !search::names_chunks(s.file, s.kind, s.start_line, s.end_line) {
             continue;
         }
         if let Some(&k) = by_file.get(&s.file) {
@@ -216,6 +218,7 @@ fn refresh(
             hash: c.hash,
             size: c.source.size,
             mtime_ns: c.source.mtime_ns,
+            bytes: c.bytes.as_deref().unwrap_or_default(),
             decls,
         })
         .collect();

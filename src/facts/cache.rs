@@ -253,9 +253,8 @@ fn encode(facts: &mut FileFacts) -> Option<(Vec<u8>, u32, Vec<Bytes>)> {
 }
 
 /// The digest [`FactsFile::put`] records for facts just extracted (nothing moved out yet).
-pub fn digest(facts: &FileFacts) -> Option<u64> {
-    let mut copy = facts.clone();
-    encode(&mut copy).map(|(blob, _, _)| xxhash_rust::xxh3::xxh3_64(&blob))
+pub fn digest(mut facts: FileFacts) -> Option<u64> {
+    encode(&mut facts).map(|(blob, _, _)| xxhash_rust::xxh3::xxh3_64(&blob))
 }
 
 /// The parts of an item that move to `facts.bin`.

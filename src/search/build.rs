@@ -726,7 +726,7 @@ pub fn build_index(
     // Top-level declarations per file, for code chunks.
     let mut decls: Vec<Vec<u32>> = vec![Vec::new(); symbols.files.len()];
     for (i, s) in symbols.syms.iter().enumerate() {
-        if s.file != NONE && s.kind != Kind::IfaceMethod && s.end_line >= s.start_line {
+        if names_chunks(s.file, s.kind, s.start_line, s.end_line) {
             decls[s.file as usize].push(i as u32);
         }
     }
@@ -1181,6 +1181,12 @@ impl<'a> Decl<'a> {
     }
 }
 
+/// Whether a symbol is a top-level declaration that code chunks name: one in a file, with a
+/// span, not an interface's method.
+pub fn names_chunks(file: u32, kind: Kind, start_line: u32, end_line: u32) -> bool {
+    file != NONE && kind != Kind::IfaceMethod && end_line >= start_line
+}
+
 /// The `order` of the first code chunk of the file at `pos` in shard `k`.
 fn code_order(k: usize, pos: usize) -> u64 {
     ((k as u64) << 32) | ((pos as u64) << CHUNK_BITS)
@@ -1194,6 +1200,8 @@ pub struct ChangedText<'a> {
     pub hash: u64,
     pub size: u64,
     pub mtime_ns: i128,
+    /// Its bytes, which hash to `hash`.
+    pub bytes: &'a [u8],
     /// Its top-level declarations (code chunks name them).
     pub decls: Vec<Decl<'a>>,
 }
@@ -1262,7 +1270,6 @@ pub fn refresh_index(
     let (schema, f) = schema();
     let index =
         Index::create_in_dir(&dir, schema.clone()).context("cannot create the search index")?;
-    let root = PathBuf::from(&grep_files.root);
     let mut states = prev.plan.shards.clone();
     let mut segments: Vec<SegmentMeta> = Vec::new();
     let mut sink = SegmentSink::new(&dir, 0, schema, WRITER_MEMORY_PER_THREAD)?;
@@ -1299,11 +1306,9 @@ pub fn refresh_index(
                     flags: g.flags,
                 };
                 g.flags |= G_SCAN;
-                if let Some(bytes) = read_unchanged(&root.join(c.rel), c.hash) {
-                    let order = code_order(k, l as usize);
-                    code_docs +=
-                        add_code_chunks(&mut sink, &f, &file, &bytes, c.decls.clone(), order)?;
-                }
+                let order = code_order(k, l as usize);
+                code_docs +=
+                    add_code_chunks(&mut sink, &f, &file, c.bytes, c.decls.clone(), order)?;
             }
             sink.flush()?;
             metas.append(&mut sink.done);

@@ -57,7 +57,9 @@ pub mod grep;
 mod query;
 pub mod tokenizer;
 
-pub use build::{build_index, refresh_index, trigrams, BuildReport, ChangedText, Decl};
+pub use build::{
+    build_index, names_chunks, refresh_index, trigrams, BuildReport, ChangedText, Decl,
+};
 pub use query::{parse_query, KindFilter, ParsedQuery, QuerySyntaxError};
 
 use serde::{Deserialize, Serialize};

@@ -203,12 +203,12 @@ impl Mapped {
         Ok(Span { off, len })
     }
 
-    /// The records of a span from [`Mapped::section`] for the same `T`.
     /// Where a section starts in the file.
     pub fn offset(&self, s: Span) -> u64 {
         s.off as u64
     }
 
+    /// The records of a span from [`Mapped::section`] for the same `T`.
     pub fn slice<T: Pod>(&self, s: Span) -> &[T] {
         // Sections start 8-aligned in a page-aligned map and were sized for T at open.
         bytemuck::cast_slice(&self.map[s.off..s.off + s.len])
