@@ -2,7 +2,7 @@
 
 use super::lower::{node_pos, Lower};
 use super::*;
-use crate::syntax::{QuerySet, FIELDS as F};
+use crate::syntax::{KindStr, QuerySet, FIELDS as F};
 use std::collections::HashMap;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
@@ -16,6 +16,7 @@ pub struct ExtractOptions {
 pub fn extract(qs: &QuerySet, tree: &Tree, src: &[u8], opts: ExtractOptions) -> FileFacts {
     let lower = Lower {
         src,
+        utf8: std::str::from_utf8(src).ok(),
         bodies: opts.bodies,
         depth: std::cell::Cell::new(0),
     };
@@ -157,11 +158,11 @@ fn decl_digest(around: &Around, root: Node, src: &[u8], build: Option<&str>) -> 
         .map(|v| v.as_slice())
         .unwrap_or(&[])
     {
-        if n.kind() == "comment" {
+        if n.kind_str() == "comment" {
             continue;
         }
         let (start, end) = (n.start_byte(), n.end_byte());
-        let body = match n.kind() {
+        let body = match n.kind_str() {
             "function_declaration" | "method_declaration" => n.child_by_field_id(F.body),
             _ => None,
         };
@@ -194,7 +195,7 @@ impl<'t> Around<'t> {
             for (i, k) in kids.iter().enumerate() {
                 a.at.insert(k.id(), (p, i));
                 if matches!(
-                    k.kind(),
+                    k.kind_str(),
                     "type_declaration" | "var_declaration" | "const_declaration" | "var_spec_list"
                 ) {
                     stack.push(*k);
@@ -232,11 +233,11 @@ fn doc_comment(lower: &Lower, around: &Around, n: Node) -> String {
     let mut target = n;
     if around
         .prev_named_sibling(n)
-        .is_none_or(|p| p.kind() != "comment")
+        .is_none_or(|p| p.kind_str() != "comment")
     {
         if let Some(parent) = around.parent(n) {
             if matches!(
-                parent.kind(),
+                parent.kind_str(),
                 "type_declaration" | "var_declaration" | "const_declaration"
             ) {
                 target = parent;
@@ -246,7 +247,7 @@ fn doc_comment(lower: &Lower, around: &Around, n: Node) -> String {
     let mut lines = Vec::new();
     let mut next_row = target.start_position().row;
     for c in around.before(target) {
-        if c.kind() != "comment" || c.end_position().row + 1 != next_row {
+        if c.kind_str() != "comment" || c.end_position().row + 1 != next_row {
             break;
         }
         lines.push(lower.lossy(*c));
@@ -352,18 +353,18 @@ fn receiver(lower: &Lower, list: Node) -> Option<Receiver> {
     let mut c = list.walk();
     let p = list
         .named_children(&mut c)
-        .find(|p| p.kind() == "parameter_declaration")?;
+        .find(|p| p.kind_str() == "parameter_declaration")?;
     let name = p
         .child_by_field_id(F.name)
         .map(|x| lower.text(x).to_string());
     let mut ty = p.child_by_field_id(F.ty)?;
     let mut pointer = false;
-    while let "pointer_type" | "parenthesized_type" = ty.kind() {
-        pointer |= ty.kind() == "pointer_type";
+    while let "pointer_type" | "parenthesized_type" = ty.kind_str() {
+        pointer |= ty.kind_str() == "pointer_type";
         let mut c = ty.walk();
         ty = ty.named_children(&mut c).next()?;
     }
-    let (base, type_params) = match ty.kind() {
+    let (base, type_params) = match ty.kind_str() {
         "generic_type" => {
             let base = ty.child_by_field_id(F.ty).map(|b| lower.text(b))?;
             let params = ty
@@ -420,7 +421,7 @@ fn type_item(lower: &Lower, around: &Around, n: Node, alias: bool) -> Item {
     item.signature = signature.into();
     // Widen the span to the declaration keyword for single-spec declarations.
     if let Some(p) = around.parent(n) {
-        if p.kind() == "type_declaration" && p.named_child_count() == 1 {
+        if p.kind_str() == "type_declaration" && p.named_child_count() == 1 {
             item.start_byte = p.start_byte() as u32;
             item.start_line = p.start_position().row as u32 + 1;
         }

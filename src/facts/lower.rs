@@ -6,11 +6,13 @@
 //! Unknown or ERROR nodes lower to `Unknown` / `Other`, never to a panic.
 
 use super::*;
-use crate::syntax::FIELDS as F;
+use crate::syntax::{KindStr, FIELDS as F};
 use tree_sitter::Node;
 
 pub struct Lower<'a> {
     pub src: &'a [u8],
+    /// `src` when it is all UTF-8 (checked once, not once per identifier).
+    pub utf8: Option<&'a str>,
     /// Bodies of function literals and declarations are lowered only when set.
     pub bodies: bool,
     /// Current nesting of expressions and statements being lowered.
@@ -63,7 +65,10 @@ fn children_where<'t>(
 
 impl<'a> Lower<'a> {
     pub fn text(&self, n: Node) -> &'a str {
-        std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
+        match self.utf8 {
+            Some(all) => all.get(n.byte_range()).unwrap_or(""),
+            None => std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or(""),
+        }
     }
 
     /// Text with invalid UTF-8 replaced (for doc comments and signatures).
@@ -105,7 +110,7 @@ impl<'a> Lower<'a> {
     }
 
     fn type_expr_inner(&self, n: Node) -> TypeExpr {
-        match n.kind() {
+        match n.kind_str() {
             "type_identifier" | "identifier" => TypeExpr::Name(self.text(n).to_string()),
             "qualified_type" => {
                 let pkg = n.child_by_field_id(F.package).map(|p| self.text(p));
@@ -165,7 +170,7 @@ impl<'a> Lower<'a> {
                 let operand = n.child_by_field_id(F.operand);
                 let field = n.child_by_field_id(F.field);
                 match (operand, field) {
-                    (Some(o), Some(f)) if o.kind() == "identifier" => {
+                    (Some(o), Some(f)) if o.kind_str() == "identifier" => {
                         TypeExpr::Qualified(self.text(o).to_string(), self.text(f).to_string())
                     }
                     _ => TypeExpr::Unknown,
@@ -227,7 +232,7 @@ impl<'a> Lower<'a> {
             f.params = self.params(p, &mut f.variadic);
         }
         if let Some(r) = n.child_by_field_id(F.result) {
-            if r.kind() == "parameter_list" {
+            if r.kind_str() == "parameter_list" {
                 let mut v = false;
                 f.results = self.params(r, &mut v);
             } else {
@@ -243,8 +248,8 @@ impl<'a> Lower<'a> {
     pub fn params(&self, list: Node, variadic: &mut bool) -> Vec<Param> {
         let mut out = Vec::new();
         for p in self.named_children(list) {
-            let is_variadic = p.kind() == "variadic_parameter_declaration";
-            if p.kind() != "parameter_declaration" && !is_variadic {
+            let is_variadic = p.kind_str() == "variadic_parameter_declaration";
+            if p.kind_str() != "parameter_declaration" && !is_variadic {
                 continue;
             }
             let mut ty = self.field_type(p, F.ty);
@@ -271,7 +276,7 @@ impl<'a> Lower<'a> {
         let Some(n) = n else { return Vec::new() };
         let mut out = Vec::new();
         for d in self.named_children(n) {
-            if d.kind() != "type_parameter_declaration" {
+            if d.kind_str() != "type_parameter_declaration" {
                 continue;
             }
             let constraint = self.field_type(d, F.ty);
@@ -290,12 +295,12 @@ impl<'a> Lower<'a> {
         let Some(list) = self
             .named_children(n)
             .into_iter()
-            .find(|c| c.kind() == "field_declaration_list")
+            .find(|c| c.kind_str() == "field_declaration_list")
         else {
             return out;
         };
         for fd in self.named_children(list) {
-            if fd.kind() != "field_declaration" {
+            if fd.kind_str() != "field_declaration" {
                 continue;
             }
             let mut ty = self.field_type(fd, F.ty);
@@ -308,7 +313,7 @@ impl<'a> Lower<'a> {
             if names.is_empty() {
                 // Embedded field; `*T` has an anonymous `*` token before the type.
                 let mut c2 = fd.walk();
-                let star = fd.children(&mut c2).any(|ch| ch.kind() == "*");
+                let star = fd.children(&mut c2).any(|ch| ch.kind_str() == "*");
                 if star {
                     ty = TypeExpr::Pointer(Box::new(ty));
                 }
@@ -335,7 +340,7 @@ impl<'a> Lower<'a> {
     fn iface_elems(&self, n: Node) -> Vec<IfaceElem> {
         let mut out = Vec::new();
         for e in self.named_children(n) {
-            match e.kind() {
+            match e.kind_str() {
                 "method_elem" => {
                     let name = e
                         .child_by_field_id(F.name)
@@ -349,7 +354,7 @@ impl<'a> Lower<'a> {
                 }
                 "type_elem" => {
                     let terms = self.named_children(e);
-                    if terms.len() == 1 && terms[0].kind() != "negated_type" {
+                    if terms.len() == 1 && terms[0].kind_str() != "negated_type" {
                         out.push(IfaceElem::Embed(self.type_expr(terms[0])));
                     } else {
                         out.push(IfaceElem::TypeSet);
@@ -376,7 +381,7 @@ impl<'a> Lower<'a> {
     pub fn expr_list(&self, n: Option<Node>) -> Vec<Expr> {
         match n {
             None => Vec::new(),
-            Some(n) if n.kind() == "expression_list" => self
+            Some(n) if n.kind_str() == "expression_list" => self
                 .named_children(n)
                 .into_iter()
                 .map(|e| self.expr(e))
@@ -395,7 +400,7 @@ impl<'a> Lower<'a> {
     }
 
     fn expr_inner(&self, n: Node) -> Expr {
-        match n.kind() {
+        match n.kind_str() {
             "identifier" => Expr::Ident(self.text(n).to_string(), pos(n)),
             "true" | "false" => Expr::Lit(LitKind::Bool),
             "nil" => Expr::Ident("nil".into(), pos(n)),
@@ -431,7 +436,7 @@ impl<'a> Lower<'a> {
                 let mut ellipsis = false;
                 if let Some(a) = n.child_by_field_id(F.arguments) {
                     for c in self.named_children(a) {
-                        if c.kind() == "variadic_argument" {
+                        if c.kind_str() == "variadic_argument" {
                             ellipsis = true;
                             args.push(
                                 self.named_children(c)
@@ -537,7 +542,7 @@ impl<'a> Lower<'a> {
                 let mut c = n.walk();
                 let paren = n
                     .children(&mut c)
-                    .find(|ch| ch.kind() == "(")
+                    .find(|ch| ch.kind_str() == "(")
                     .map(pos)
                     .unwrap_or_else(|| pos(n));
                 Expr::Conversion(
@@ -566,7 +571,7 @@ impl<'a> Lower<'a> {
     fn literal_value(&self, n: Node) -> Vec<Element> {
         let mut out = Vec::new();
         for e in self.named_children(n) {
-            match e.kind() {
+            match e.kind_str() {
                 "keyed_element" => {
                     let key = e.child_by_field_id(F.key).map(|k| self.literal_elem(k));
                     let value = e
@@ -594,7 +599,7 @@ impl<'a> Lower<'a> {
     }
 
     fn literal_elem(&self, n: Node) -> Expr {
-        if n.kind() == "literal_element" {
+        if n.kind_str() == "literal_element" {
             self.named_children(n)
                 .first()
                 .map(|c| self.expr(*c))
@@ -626,7 +631,7 @@ impl<'a> Lower<'a> {
     pub fn block(&self, n: Node) -> Block {
         let mut out = Vec::new();
         for c in self.named_children(n) {
-            if c.kind() == "statement_list" {
+            if c.kind_str() == "statement_list" {
                 for s in self.named_children(c) {
                     out.push(self.stmt(s));
                 }
@@ -645,7 +650,7 @@ impl<'a> Lower<'a> {
         let mut c = n.walk();
         let r = n
             .children(&mut c)
-            .any(|ch| !ch.is_named() && ch.kind() == tok);
+            .any(|ch| !ch.is_named() && ch.kind_str() == tok);
         r
     }
 
@@ -662,7 +667,7 @@ impl<'a> Lower<'a> {
     pub fn var_spec(&self, n: Node) -> VarSpec {
         let names = field_children(n, F.name)
             .into_iter()
-            .filter(|x| x.kind() == "identifier")
+            .filter(|x| x.kind_str() == "identifier")
             .map(|x| (self.text(x).to_string(), pos(x)))
             .collect();
         VarSpec {
@@ -675,7 +680,7 @@ impl<'a> Lower<'a> {
     fn case_body(&self, n: Node) -> Block {
         let mut out = Vec::new();
         for c in self.named_children(n) {
-            if c.kind() == "statement_list" {
+            if c.kind_str() == "statement_list" {
                 for s in self.named_children(c) {
                     out.push(self.stmt(s));
                 }
@@ -694,7 +699,7 @@ impl<'a> Lower<'a> {
     }
 
     fn stmt_inner(&self, n: Node) -> Stmt {
-        match n.kind() {
+        match n.kind_str() {
             "expression_statement" => Stmt::Expr(
                 self.named_children(n)
                     .first()
@@ -712,11 +717,11 @@ impl<'a> Lower<'a> {
             "var_declaration" | "const_declaration" => {
                 let mut specs = Vec::new();
                 for c in self.named_children(n) {
-                    match c.kind() {
+                    match c.kind_str() {
                         "var_spec" | "const_spec" => specs.push(self.var_spec(c)),
                         "var_spec_list" => {
                             for s in self.named_children(c) {
-                                if s.kind() == "var_spec" {
+                                if s.kind_str() == "var_spec" {
                                     specs.push(self.var_spec(s));
                                 }
                             }
@@ -724,7 +729,7 @@ impl<'a> Lower<'a> {
                         _ => {}
                     }
                 }
-                if n.kind() == "var_declaration" {
+                if n.kind_str() == "var_declaration" {
                     Stmt::Var(specs)
                 } else {
                     Stmt::Const(specs)
@@ -734,14 +739,14 @@ impl<'a> Lower<'a> {
                 // Several specs are rare; keep the first, the rest lower to nothing.
                 let specs = self.named_children(n);
                 for s in specs {
-                    if s.kind() == "type_spec" || s.kind() == "type_alias" {
+                    if s.kind_str() == "type_spec" || s.kind_str() == "type_alias" {
                         return Stmt::TypeDecl {
                             name: s
                                 .child_by_field_id(F.name)
                                 .map(|x| self.text(x).to_string())
                                 .unwrap_or_default(),
                             ty: self.field_type(s, F.ty),
-                            alias: s.kind() == "type_alias",
+                            alias: s.kind_str() == "type_alias",
                         };
                     }
                 }
@@ -753,7 +758,7 @@ impl<'a> Lower<'a> {
                     .first()
                     .map(|e| self.expr(*e))
                     .unwrap_or(Expr::Other);
-                if n.kind() == "go_statement" {
+                if n.kind_str() == "go_statement" {
                     Stmt::Go(e)
                 } else {
                     Stmt::Defer(e)
@@ -788,7 +793,7 @@ impl<'a> Lower<'a> {
                     .into_iter()
                     .find(|c| Some(*c) != n.child_by_field_id(F.body));
                 match head {
-                    Some(h) if h.kind() == "range_clause" => {
+                    Some(h) if h.kind_str() == "range_clause" => {
                         let left = self.expr_list(h.child_by_field_id(F.left));
                         let mut it = left.into_iter();
                         Stmt::Range {
@@ -802,7 +807,7 @@ impl<'a> Lower<'a> {
                             body,
                         }
                     }
-                    Some(h) if h.kind() == "for_clause" => Stmt::For {
+                    Some(h) if h.kind_str() == "for_clause" => Stmt::For {
                         init: self.opt_stmt(h.child_by_field_id(F.initializer)),
                         cond: h.child_by_field_id(F.condition).map(|c| self.expr(c)),
                         post: self.opt_stmt(h.child_by_field_id(F.update)),
@@ -825,7 +830,7 @@ impl<'a> Lower<'a> {
             "expression_switch_statement" => {
                 let mut cases = Vec::new();
                 for c in self.named_children(n) {
-                    match c.kind() {
+                    match c.kind_str() {
                         "expression_case" => cases.push((
                             self.expr_list(c.child_by_field_id(F.value)),
                             self.case_body(c),
@@ -848,7 +853,7 @@ impl<'a> Lower<'a> {
                     .map(|(n, _)| n);
                 let mut cases = Vec::new();
                 for c in self.named_children(n) {
-                    match c.kind() {
+                    match c.kind_str() {
                         "type_case" => {
                             let types = field_children(c, F.ty)
                                 .into_iter()
@@ -883,7 +888,7 @@ impl<'a> Lower<'a> {
             "select_statement" => {
                 let mut cases = Vec::new();
                 for c in self.named_children(n) {
-                    match c.kind() {
+                    match c.kind_str() {
                         "communication_case" => cases.push((
                             self.opt_stmt(c.child_by_field_id(F.communication)),
                             self.case_body(c),
@@ -924,7 +929,7 @@ impl<'a> Lower<'a> {
             "labeled_statement" => match self
                 .named_children(n)
                 .into_iter()
-                .find(|c| c.kind() != "label_name")
+                .find(|c| c.kind_str() != "label_name")
             {
                 Some(s) => Stmt::Labeled(Box::new(self.stmt(s))),
                 None => Stmt::Other,
@@ -934,7 +939,7 @@ impl<'a> Lower<'a> {
                 self.named_children(n)
                     .into_iter()
                     .map(|c| {
-                        if c.kind().ends_with("_statement") || c.kind() == "block" {
+                        if c.kind_str().ends_with("_statement") || c.kind_str() == "block" {
                             self.stmt(c)
                         } else {
                             Stmt::Expr(self.expr(c))

@@ -164,6 +164,26 @@ field_ids!(
 /// lookups by it find nothing (`tests::every_field_name_resolves` guards against typos).
 pub static FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(Fields::resolve);
 
+/// A node's kind from a table by kind id. `Node::kind` measures and checks the grammar's
+/// C string on every call, and lowering asks for the kind of every node it visits.
+pub trait KindStr {
+    fn kind_str(&self) -> &'static str;
+}
+
+impl KindStr for tree_sitter::Node<'_> {
+    fn kind_str(&self) -> &'static str {
+        KINDS.get(self.kind_id() as usize).copied().unwrap_or("")
+    }
+}
+
+/// Every kind name of the language (aliases included), by kind id.
+static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let lang = language();
+    (0..lang.node_kind_count() as u16)
+        .map(|id| lang.node_kind_for_id(id).unwrap_or(""))
+        .collect()
+});
+
 /// A parser for Go. Reuse one per thread: creating parsers is not free.
 pub fn new_parser() -> Parser {
     let mut p = Parser::new();
@@ -189,5 +209,29 @@ mod tests {
             assert!(id >= 1 && id <= count, "field id {id} out of 1..={count}");
         }
         assert_eq!(lang.node_kind_for_id(f.comment), Some("comment"));
+    }
+
+    #[test]
+    fn kind_str_is_the_node_kind() {
+        use super::KindStr;
+        // Aliased nodes (`field_identifier`, `package_identifier`, `type_identifier`, `label_name`)
+        // and anonymous tokens included.
+        let src = b"package p\nimport f \"fmt\"\ntype T struct{ X int }\nfunc (t *T) M() { L: f.Println(t.X, 'c', 1.5); goto L }\n";
+        let tree = super::parse(&mut super::new_parser(), src).unwrap();
+        let mut c = tree.walk();
+        let mut seen = 0;
+        loop {
+            let n = c.node();
+            assert_eq!(n.kind_str(), n.kind(), "kind id {}", n.kind_id());
+            seen += 1;
+            if c.goto_first_child() || c.goto_next_sibling() {
+                continue;
+            }
+            while c.goto_parent() && !c.goto_next_sibling() {}
+            if c.node() == tree.root_node() {
+                break;
+            }
+        }
+        assert!(seen > 50, "{seen} nodes");
     }
 }
