@@ -688,7 +688,10 @@ def render(results):
         L.append("")
         if cw.get("ok"):
             L += [f"- codewalk / parse-floor: **{ratio(cw.get('median_s'), pf.get('median_s'))}** time, "
-                  f"{ratio(cw.get('peak_rss_mb'), pf.get('peak_rss_mb'))} memory",
+                  f"{ratio(cw.get('peak_rss_mb'), pf.get('peak_rss_mb'))} memory"
+                  + (f"; per round (floor, ctags and codewalk run in turn): "
+                     + ", ".join(f"{a / b:.2f}×" for a, b in zip(cw["walls"], pf["walls"]))
+                     if cw.get("walls") and pf.get("walls") else ""),
                   f"- codewalk / ctags: **{ratio(cw.get('median_s'), ct.get('median_s'))}** time, "
                   f"{ratio(cw.get('peak_rss_mb'), ct.get('peak_rss_mb'))} memory"]
         else:
