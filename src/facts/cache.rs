@@ -8,18 +8,19 @@
 //! [`OldFacts::open`].
 //! Must not know: packages, resolution, the index format.
 //!
-//! Layout: a header (magic, format, the build that wrote it), then per file an entry: a
-//! blob (bodies, doc comments, signatures) followed by the encoded facts (bincode) that
-//! point into it, compressed together with lz4; then a table of entries (path, size, mtime,
-//! content hash, range, checksum, line count, digest of the facts) and a trailer locating
-//! it. Facts depend on the file's bytes and codewalk's build only ("facts never look at
+//! Layout: a header (magic, format, the build that wrote it), then per file an entry: its
+//! doc comments and signatures, compressed (lz4), then its bodies followed by the encoded
+//! facts (bincode) that point into both, compressed; then a table of entries (path, size,
+//! mtime, content hash, range, checksum, line count, digest of the facts) and a trailer
+//! locating it. The texts are compressed apart because the index records read them back
+//! for every file, and the bodies are most of an entry. Facts depend on the file's bytes and codewalk's build only ("facts never look at
 //! another file"), so an entry is reused when the file's path, size and modification time
 //! match and the header names this build. A checksum per entry catches a torn write: such
 //! an entry is parsed again, never trusted. The line count is kept beside the encoded
 //! facts, not in them, so the digest says whether a changed file's facts changed (`refresh`
 //! takes the index over when none did).
 
-use super::{Bytes, FileFacts, Item};
+use super::{Bytes, FileFacts, Item, Spill};
 use bincode::Options;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -29,7 +30,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"CWFACTS\0";
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 const HEADER: u64 = 24;
 pub const FILE_NAME: &str = "facts.bin";
 
@@ -45,16 +46,19 @@ pub struct Entry {
     pub mtime_ns: i128,
     /// xxh3 of the file's bytes.
     pub hash: u64,
-    /// Where the entry is: the blob and the encoded facts, which follow each other,
-    /// compressed together (lz4, size prepended).
+    /// Where the entry is: the texts, compressed (lz4, size prepended, `texts_len` bytes),
+    /// then the bodies (`bodies_len` bytes before compression) and the encoded facts,
+    /// compressed.
     at: u64,
     stored_len: u32,
+    texts_len: u32,
     bodies_len: u32,
     /// xxh3 of the stored (compressed) bytes.
     check: u64,
     /// The file's line count (not in the encoded facts).
     pub lines: u32,
-    /// xxh3 of the entry before compression: equal digests, equal facts (line count aside).
+    /// xxh3 of the entry's texts, bodies and encoded facts before compression: equal digests,
+    /// equal facts (line count aside).
     pub digest: u64,
 }
 
@@ -111,18 +115,26 @@ impl FactsFile {
     /// Moves the bodies, doc comments and signatures of `facts` to the file and records the
     /// facts for the next run.
     pub fn put(&self, rel: &str, size: u64, mtime_ns: i128, hash: u64, facts: &mut FileFacts) {
-        let Some((blob, bodies_len, moved)) = encode(facts) else {
+        let Some(EntryBytes {
+            texts,
+            rest,
+            bodies_len,
+            moved,
+        }) = encode(facts)
+        else {
             return; // absurd; keep the bodies in memory
         };
-        let digest = xxhash_rust::xxh3::xxh3_64(&blob);
-        let stored = lz4_flex::compress_prepend_size(&blob);
+        let digest = digest_of(&texts, &rest);
+        let mut stored = lz4_flex::compress_prepend_size(&texts);
+        let texts_len = stored.len() as u32;
+        stored.extend_from_slice(&lz4_flex::compress_prepend_size(&rest));
         let at = self.reserve(stored.len() as u64);
         if stored.len() > u32::MAX as usize || self.file.write_all_at(&stored, at).is_err() {
             self.failed
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             // Put the moved bytes back: they could not be stored.
             let mut moved = moved.into_iter();
-            for b in facts.items.iter_mut().flat_map(spillable) {
+            for (_, b) in facts.items.iter_mut().flat_map(spillable) {
                 if matches!(b, Bytes::Spilled { .. }) {
                     if let Some(orig) = moved.next() {
                         *b = orig;
@@ -131,8 +143,12 @@ impl FactsFile {
             }
             return;
         }
-        if bodies_len > 0 {
-            facts.spilled = Some((at, stored.len() as u32));
+        if !moved.is_empty() {
+            facts.spilled = Some(Spill {
+                at,
+                texts_len,
+                len: stored.len() as u32,
+            });
         }
         self.record(Entry {
             rel: rel.to_string(),
@@ -141,6 +157,7 @@ impl FactsFile {
             hash,
             at,
             stored_len: stored.len() as u32,
+            texts_len,
             bodies_len,
             check: xxhash_rust::xxh3::xxh3_64(&stored),
             lines: facts.lines,
@@ -162,9 +179,9 @@ impl FactsFile {
         if xxhash_rust::xxh3::xxh3_64(stored) != e.check {
             return None;
         }
-        let blob = lz4_flex::decompress_size_prepended(stored).ok()?;
+        let rest = lz4_flex::decompress_size_prepended(stored.get(e.texts_len as usize..)?).ok()?;
         let mut facts: FileFacts = codec()
-            .deserialize(blob.get(e.bodies_len as usize..)?)
+            .deserialize(rest.get(e.bodies_len as usize..)?)
             .ok()?;
         let at = self.reserve(stored.len() as u64);
         if self.file.write_all_at(stored, at).is_err() {
@@ -172,8 +189,17 @@ impl FactsFile {
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             return None;
         }
-        if e.bodies_len > 0 {
-            facts.spilled = Some((at, e.stored_len));
+        if facts
+            .items
+            .iter_mut()
+            .flat_map(spillable)
+            .any(|(_, b)| matches!(b, Bytes::Spilled { .. }))
+        {
+            facts.spilled = Some(Spill {
+                at,
+                texts_len: e.texts_len,
+                len: e.stored_len,
+            });
         }
         facts.lines = e.lines;
         self.record(Entry { at, ..e.clone() });
@@ -183,12 +209,25 @@ impl FactsFile {
         })
     }
 
-    /// The blob of `facts` (bodies, doc comments, signatures), followed by the rest of its
-    /// entry (empty when nothing of it was moved here).
+    /// The bodies of `facts` (function bodies, initialisers), followed by the rest of its
+    /// entry: what their `Encoded` values are decoded from (empty when nothing was moved here).
     pub fn blob(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
-        let Some((at, len)) = facts.spilled else {
+        let Some(s) = facts.spilled else {
             return Ok(Vec::new());
         };
+        self.read(s.at + s.texts_len as u64, s.len.saturating_sub(s.texts_len))
+    }
+
+    /// The doc comments and signatures of `facts`: what their `Text`s are read from (empty
+    /// when nothing was moved here).
+    pub fn texts(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
+        let Some(s) = facts.spilled else {
+            return Ok(Vec::new());
+        };
+        self.read(s.at, s.texts_len)
+    }
+
+    fn read(&self, at: u64, len: u32) -> std::io::Result<Vec<u8>> {
         let mut buf = vec![0; len as usize];
         self.file.read_exact_at(&mut buf, at)?;
         lz4_flex::decompress_size_prepended(&buf).map_err(std::io::Error::other)
@@ -215,54 +254,89 @@ impl FactsFile {
     }
 }
 
-/// An entry's bytes before compression: the bodies, doc comments and signatures of `facts`
-/// (moved out of it, replaced by their place), then the encoded facts; the length of the
-/// first part; what was moved, in the order [`spillable`] visits it. `None` when absurdly
-/// large.
-fn encode(facts: &mut FileFacts) -> Option<(Vec<u8>, u32, Vec<Bytes>)> {
-    let total: usize = facts
-        .items
-        .iter_mut()
-        .flat_map(spillable)
-        .map(|b| match b {
-            Bytes::Inline(x) => x.len(),
-            Bytes::Spilled { .. } => 0,
-        })
-        .sum();
-    if total > u32::MAX as usize / 2 {
+/// An entry's bytes before compression.
+struct EntryBytes {
+    /// The doc comments and signatures of `facts`.
+    texts: Vec<u8>,
+    /// The bodies, then the encoded facts (whose moved parts point into `texts` and here).
+    rest: Vec<u8>,
+    /// The length of the bodies in `rest`.
+    bodies_len: u32,
+    /// What was moved, in the order [`spillable`] visits it.
+    moved: Vec<Bytes>,
+}
+
+/// Moves the bodies, doc comments and signatures out of `facts` (replaced by their place)
+/// and encodes the rest. `None` when absurdly large.
+fn encode(facts: &mut FileFacts) -> Option<EntryBytes> {
+    let (mut texts_total, mut bodies_total) = (0, 0);
+    for (part, b) in facts.items.iter_mut().flat_map(spillable) {
+        if let Bytes::Inline(x) = b {
+            match part {
+                Part::Text => texts_total += x.len(),
+                Part::Body => bodies_total += x.len(),
+            }
+        }
+    }
+    if texts_total > u32::MAX as usize / 4 || bodies_total > u32::MAX as usize / 4 {
         return None;
     }
-    let mut blob = Vec::with_capacity(total);
+    let mut texts = Vec::with_capacity(texts_total);
+    let mut rest = Vec::with_capacity(bodies_total);
     let mut moved = Vec::new();
-    for b in facts.items.iter_mut().flat_map(spillable) {
+    for (part, b) in facts.items.iter_mut().flat_map(spillable) {
         let Bytes::Inline(x) = &*b else { continue };
         if x.is_empty() {
             continue;
         }
+        let to = match part {
+            Part::Text => &mut texts,
+            Part::Body => &mut rest,
+        };
         let spilled = Bytes::Spilled {
-            off: blob.len() as u32,
+            off: to.len() as u32,
             len: x.len() as u32,
         };
-        blob.extend_from_slice(x);
+        to.extend_from_slice(x);
         moved.push(std::mem::replace(b, spilled));
     }
-    let bodies_len = blob.len() as u32;
+    let bodies_len = rest.len() as u32;
     let encoded = codec().serialize(&*facts).unwrap_or_default();
-    blob.extend_from_slice(&encoded);
-    Some((blob, bodies_len, moved))
+    rest.extend_from_slice(&encoded);
+    Some(EntryBytes {
+        texts,
+        rest,
+        bodies_len,
+        moved,
+    })
+}
+
+fn digest_of(texts: &[u8], rest: &[u8]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&(texts.len() as u64).to_le_bytes());
+    h.update(texts);
+    h.update(rest);
+    h.digest()
 }
 
 /// The digest [`FactsFile::put`] records for facts just extracted (nothing moved out yet).
 pub fn digest(mut facts: FileFacts) -> Option<u64> {
-    encode(&mut facts).map(|(blob, _, _)| xxhash_rust::xxh3::xxh3_64(&blob))
+    encode(&mut facts).map(|e| digest_of(&e.texts, &e.rest))
 }
 
-/// The parts of an item that move to `facts.bin`.
-fn spillable(item: &mut Item) -> impl Iterator<Item = &mut Bytes> {
+/// Which part of an entry a moved piece goes to.
+#[derive(Clone, Copy)]
+enum Part {
+    Text,
+    Body,
+}
+
+/// The parts of an item that move to `facts.bin`, in a fixed order.
+fn spillable(item: &mut Item) -> impl Iterator<Item = (Part, &mut Bytes)> {
     [
-        item.body.as_mut().map(|b| &mut b.bytes),
-        Some(&mut item.doc.0),
-        Some(&mut item.signature.0),
+        item.body.as_mut().map(|b| (Part::Body, &mut b.bytes)),
+        Some((Part::Text, &mut item.doc.0)),
+        Some((Part::Text, &mut item.signature.0)),
     ]
     .into_iter()
     .flatten()
@@ -314,5 +388,55 @@ impl OldFacts {
             entries: entries.into_iter().map(|e| (e.rel.clone(), e)).collect(),
             map,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &[u8] = b"package p\n\n// Sum adds.\nfunc Sum(a, b int) int {\n\treturn helper(a) + b\n}\n\nfunc helper(x int) int { return x }\n";
+
+    fn facts() -> FileFacts {
+        let qs = crate::syntax::QuerySet::global().unwrap();
+        crate::pipeline::facts_of(&mut crate::syntax::new_parser(), qs, SRC, false)
+    }
+
+    /// Texts and bodies are compressed apart: each is read back from its own part, in this
+    /// generation's file and again after the next generation takes the entry over.
+    #[test]
+    fn texts_and_bodies_read_back_from_their_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |file: &FactsFile, f: &FileFacts| {
+            let texts = file.texts(f).unwrap();
+            let blob = file.blob(f).unwrap();
+            let docs: Vec<String> = f.items.iter().map(|i| i.doc.read(&texts)).collect();
+            assert!(docs.contains(&"Sum adds.".to_string()), "{docs:?}");
+            let sigs: Vec<String> = f.items.iter().map(|i| i.signature.read(&texts)).collect();
+            assert!(
+                sigs.iter().any(|s| s.starts_with("func Sum(a, b int) int")),
+                "{sigs:?}"
+            );
+            // Every body decodes from the bodies part (a return statement each).
+            for it in &f.items {
+                let body = it.body.as_ref().unwrap().decode(&blob);
+                assert_eq!(body.len(), 1, "{}", it.name);
+            }
+            // No text is left inline: they were moved.
+            assert!(f.items.iter().all(|i| i.signature.inline().is_empty()));
+        };
+        let first = FactsFile::create(&dir.path().join("a.bin"), 7).unwrap();
+        let mut f = facts();
+        let digest = digest(facts()).unwrap();
+        first.put("p.go", SRC.len() as u64, 1, 2, &mut f);
+        assert!(f.spilled.is_some());
+        check(&first, &f);
+        first.finish().unwrap();
+
+        let old = OldFacts::open(&dir.path().join("a.bin"), 7).unwrap();
+        assert_eq!(old.entry("p.go").unwrap().digest, digest);
+        let second = FactsFile::create(&dir.path().join("b.bin"), 7).unwrap();
+        let reused = second.reuse(&old, "p.go", SRC.len() as u64, 1).unwrap();
+        check(&second, &reused.facts);
     }
 }

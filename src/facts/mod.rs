@@ -45,10 +45,20 @@ pub struct FileFacts {
     /// What the file declares, as a digest that function bodies, comments and positions do
     /// not enter: see `extract::decl_digest`.
     pub decl_digest: u64,
-    /// Where [`cache::FactsFile`] keeps this file's bodies: offset and length of its entry
-    /// in the generation's `facts.bin` (set when the facts are stored there, never encoded).
+    /// Where [`cache::FactsFile`] keeps this file's bodies, doc comments and signatures: its
+    /// entry in the generation's `facts.bin` (set when the facts are stored there, never
+    /// encoded).
     #[serde(skip)]
-    pub spilled: Option<(u64, u32)>,
+    pub spilled: Option<Spill>,
+}
+
+/// An entry of `facts.bin`: at `at`, `len` bytes, of which the first `texts_len` are the
+/// compressed doc comments and signatures and the rest the compressed bodies and facts.
+#[derive(Clone, Copy, Debug)]
+pub struct Spill {
+    pub at: u64,
+    pub texts_len: u32,
+    pub len: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

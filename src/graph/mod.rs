@@ -137,7 +137,7 @@ fn read_texts(
         .enumerate()
         .map(|(f, items)| {
             let facts = &m.files[f].input.facts;
-            let (blob, error) = match texts.map(|t| t.blob(facts)) {
+            let (blob, error) = match texts.map(|t| t.texts(facts)) {
                 Some(Err(e)) => (
                     Vec::new(),
                     Some(format!(
