@@ -4,21 +4,21 @@
 //!
 //! Input: [`FileFacts`] as parsing produces them, and the previous generation's file.
 //! Output: facts whose bodies, doc comments and signatures live in this generation's file
-//! ([`FactsFile::blob`] reads them back), and a file the next run reads with
-//! [`OldFacts::open`].
+//! ([`FactsFile::blob`] and [`FactsFile::texts`] read them back), and a file the next run
+//! reads with [`OldFacts::open`].
 //! Must not know: packages, resolution, the index format.
 //!
-//! Layout: a header (magic, format, the build that wrote it), then per file an entry: its
-//! doc comments and signatures, compressed (lz4), then its bodies followed by the encoded
-//! facts (bincode) that point into both, compressed; then a table of entries (path, size,
-//! mtime, content hash, range, checksum, line count, digest of the facts) and a trailer
-//! locating it. The texts are compressed apart because the index records read them back
-//! for every file, and the bodies are most of an entry. Facts depend on the file's bytes and codewalk's build only ("facts never look at
-//! another file"), so an entry is reused when the file's path, size and modification time
-//! match and the header names this build. A checksum per entry catches a torn write: such
-//! an entry is parsed again, never trusted. The line count is kept beside the encoded
-//! facts, not in them, so the digest says whether a changed file's facts changed (`refresh`
-//! takes the index over when none did).
+//! Layout: a header (magic, format, the build that wrote it), then per file an entry: its doc
+//! comments and signatures, compressed (lz4), then its bodies followed by the encoded facts
+//! (bincode) that point into both, compressed; then a table of entries (path, size, mtime,
+//! content hash, range, checksum, line count, digest of the facts) and a trailer locating it.
+//! The texts are compressed apart because the index records read them back for every file, and
+//! the bodies are most of an entry. Facts depend on the file's bytes and codewalk's build only
+//! ("facts never look at another file"), so an entry is reused when the file's path, size and
+//! modification time match and the header names this build. A checksum per entry catches a torn
+//! write: such an entry is parsed again, never trusted. The line count is kept beside the
+//! encoded facts, not in them, so the digest says whether a changed file's facts changed
+//! (`refresh` takes the index over when none did).
 
 use super::{Bytes, FileFacts, Item, Spill};
 use bincode::Options;
@@ -395,7 +395,9 @@ impl OldFacts {
 mod tests {
     use super::*;
 
-    const SRC: &[u8] = b"package p\n\n// Sum adds.\nfunc Sum(a, b int) int {\n\treturn helper(a) + b\n}\n\nfunc helper(x int) int { return x }\n";
+    const SRC: &[u8] =
+        b"package p\n\n// Sum adds.\nfunc Sum(a, b int) int {\n\treturn helper(a) + b\n}\n\n\
+        func helper(x int) int { return x }\n";
 
     fn facts() -> FileFacts {
         let qs = crate::syntax::QuerySet::global().unwrap();
