@@ -143,13 +143,11 @@ impl FactsFile {
             }
             return;
         }
-        if !moved.is_empty() {
-            facts.spilled = Some(Spill {
-                at,
-                texts_len,
-                len: stored.len() as u32,
-            });
-        }
+        facts.spilled = Some(Spill {
+            at,
+            texts_len,
+            len: stored.len() as u32,
+        });
         self.record(Entry {
             rel: rel.to_string(),
             size,
@@ -189,18 +187,11 @@ impl FactsFile {
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             return None;
         }
-        if facts
-            .items
-            .iter_mut()
-            .flat_map(spillable)
-            .any(|(_, b)| matches!(b, Bytes::Spilled { .. }))
-        {
-            facts.spilled = Some(Spill {
-                at,
-                texts_len: e.texts_len,
-                len: e.stored_len,
-            });
-        }
+        facts.spilled = Some(Spill {
+            at,
+            texts_len: e.texts_len,
+            len: e.stored_len,
+        });
         facts.lines = e.lines;
         self.record(Entry { at, ..e.clone() });
         Some(Reused {
@@ -210,7 +201,8 @@ impl FactsFile {
     }
 
     /// The bodies of `facts` (function bodies, initialisers), followed by the rest of its
-    /// entry: what their `Encoded` values are decoded from (empty when nothing was moved here).
+    /// entry: what their `Encoded` values are decoded from (empty when the facts are not stored
+    /// here).
     pub fn blob(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
         let Some(s) = facts.spilled else {
             return Ok(Vec::new());
@@ -219,7 +211,7 @@ impl FactsFile {
     }
 
     /// The doc comments and signatures of `facts`: what their `Text`s are read from (empty
-    /// when nothing was moved here).
+    /// when the facts are not stored here).
     pub fn texts(&self, facts: &FileFacts) -> std::io::Result<Vec<u8>> {
         let Some(s) = facts.spilled else {
             return Ok(Vec::new());

@@ -214,9 +214,10 @@ mod tests {
     #[test]
     fn kind_str_is_the_node_kind() {
         use super::KindStr;
-        // Aliased nodes (`field_identifier`, `package_identifier`, `type_identifier`, `label_name`)
-        // and anonymous tokens included.
-        let src = b"package p\nimport f \"fmt\"\ntype T struct{ X int }\nfunc (t *T) M() { L: f.Println(t.X, 'c', 1.5); goto L }\n";
+        // Aliased nodes (`field_identifier`, `package_identifier`, `type_identifier`,
+        // `label_name`) and anonymous tokens included.
+        let src = b"package p\nimport f \"fmt\"\ntype T struct{ X int }\n\
+            func (t *T) M() { L: f.Println(t.X, 'c', 1.5); goto L }\n";
         let tree = super::parse(&mut super::new_parser(), src).unwrap();
         let mut c = tree.walk();
         let mut seen = 0;
