@@ -26,17 +26,11 @@ pub static malloc_conf: &[u8] = b"dirty_decay_ms:0,muzzy_decay_ms:0\0";
 fn main() {
     // tree-sitter's trees come from jemalloc too: parsing allocates and frees millions of
     // small nodes, which jemalloc's thread caches serve faster than glibc (3% of GOSTD's
-    // cold index time, 5 interleaved runs).
+    // cold index time, 5 interleaved runs); while a file is parsed and its facts extracted,
+    // from a per-thread arena that is rewound after the file (`syntax::arena`).
     // SAFETY: set before any tree-sitter object exists, so nothing allocated by another
-    // allocator is ever freed by this one; the functions have the C signatures required.
-    unsafe {
-        tree_sitter::set_allocator(
-            Some(tikv_jemalloc_sys::malloc),
-            Some(tikv_jemalloc_sys::calloc),
-            Some(tikv_jemalloc_sys::realloc),
-            Some(tikv_jemalloc_sys::free),
-        );
-    }
+    // allocator is ever freed by this one.
+    unsafe { codewalk::syntax::arena::install() };
     let cli = codewalk::cli::Cli::parse();
     let code = std::thread::Builder::new()
         .name("main".into())

@@ -222,16 +222,18 @@ pub fn facts_of(
     external: bool,
 ) -> FileFacts {
     let opts = ExtractOptions { bodies: !external };
-    let mut facts = match syntax::parse(parser, src) {
-        Some(tree) => facts::extract(qs, &tree, src, opts),
+    let mut facts = syntax::with_tree(parser, src, |tree| match tree {
+        Some(tree) => facts::extract(qs, tree, src, opts),
         None => FileFacts::default(),
-    };
+    });
     // Binary noise can make tree-sitter's recovery swallow the whole file: keep what
     // precedes the first non-text byte.
     if facts.items.is_empty() && facts.syntax_errors > 0 {
         if let Some(cut) = text_prefix(src) {
-            if let Some(tree) = syntax::parse(parser, &src[..cut]) {
-                let mut prefix = facts::extract(qs, &tree, &src[..cut], opts);
+            let prefix = syntax::with_tree(parser, &src[..cut], |tree| {
+                tree.map(|tree| facts::extract(qs, tree, &src[..cut], opts))
+            });
+            if let Some(mut prefix) = prefix {
                 prefix.syntax_errors = prefix.syntax_errors.max(facts.syntax_errors);
                 prefix.first_error_line = Some(
                     prefix
@@ -386,6 +388,7 @@ pub fn build_discovered(
     }
     drop(old);
     // The model and call resolution hold the run's peak: from here freed pages go back.
+    syntax::arena::trim();
     crate::memory::keep_freed_pages(0);
     lap.lap("parse");
     let mut stats = Stats {

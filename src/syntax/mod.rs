@@ -3,6 +3,8 @@
 //! Input: source bytes. Output: a `tree_sitter::Tree` and the compiled [`QuerySet`].
 //! Must not know: what the captures mean (that is `facts`), files or packages.
 
+pub mod arena;
+
 use std::sync::OnceLock;
 use tree_sitter::{Language, Parser, Query, Tree};
 
@@ -196,6 +198,24 @@ pub fn new_parser() -> Parser {
 /// timeout/cancellation; `None` is mapped to an empty parse by callers.
 pub fn parse(parser: &mut Parser, src: &[u8]) -> Option<Tree> {
     parser.parse(src, None)
+}
+
+/// Parses `src` and runs `f` on its tree (`None`: no tree, see [`parse`]). With the
+/// [`arena`] installed and a source up to [`arena::MAX_SOURCE`], the parse runs in the
+/// thread's arena with a parser of its own (`parser` is not used), and the parser and tree
+/// are abandoned to the arena instead of deleted node by node.
+pub fn with_tree<R>(parser: &mut Parser, src: &[u8], f: impl FnOnce(Option<&Tree>) -> R) -> R {
+    if !arena::installed() || src.len() > arena::MAX_SOURCE {
+        return f(parse(parser, src).as_ref());
+    }
+    arena::scope(|| {
+        let mut own = new_parser();
+        let tree = parse(&mut own, src);
+        let r = f(tree.as_ref());
+        std::mem::forget(tree);
+        std::mem::forget(own);
+        r
+    })
 }
 
 #[cfg(test)]
