@@ -7,6 +7,7 @@
 
 use super::model::{Model, SymId, SymKind, NONE};
 use super::types::*;
+use rayon::prelude::*;
 // FxHash: keys are names and small ids, hashed millions of times per index.
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
@@ -365,36 +366,34 @@ pub fn implementations(m: &Model, all: &[Arc<Members>]) -> Vec<Impl> {
             }
         }
     }
-    let mut out = Vec::new();
     let mut ifaces: Vec<(&NamedId, &super::model::IfaceInfo)> = m.iface_named.iter().collect();
     ifaces.sort_by_key(|(n, _)| **n);
-    for (&i, info) in ifaces {
-        let nt = &m.named[i as usize];
-        if info.typeset || info.methods.is_empty() || nt.sym == NONE {
-            continue;
-        }
-        let rarest = info
-            .methods
-            .iter()
-            .map(|im| by_method.get(&*im.name).map_or(0, |v| v.len()))
-            .enumerate()
-            .min_by_key(|(_, c)| *c);
-        let Some((k, 0..)) = rarest else { continue };
-        let Some(cands) = by_method.get(&*info.methods[k].name) else {
-            continue;
-        };
-        for &t in cands {
-            let tf = m.syms[m.named[t as usize].sym as usize].file;
-            let test_type = tf != NONE && m.files[tf as usize].input.is_test;
-            if let Some(pointer) = satisfies(m, &all[t as usize], info, test_type) {
-                out.push(Impl {
+    // Each interface's candidates are checked apart from the others': in parallel.
+    let mut out: Vec<Impl> = ifaces
+        .par_iter()
+        .flat_map_iter(|&(&i, info)| {
+            let nt = &m.named[i as usize];
+            let cands: &[NamedId] = if info.typeset || info.methods.is_empty() || nt.sym == NONE {
+                &[]
+            } else {
+                // The candidates: the types with the interface's rarest method name.
+                info.methods
+                    .iter()
+                    .map(|im| by_method.get(&*im.name).map_or(&[][..], |v| v.as_slice()))
+                    .min_by_key(|v| v.len())
+                    .unwrap_or(&[])
+            };
+            cands.iter().filter_map(move |&t| {
+                let tf = m.syms[m.named[t as usize].sym as usize].file;
+                let test_type = tf != NONE && m.files[tf as usize].input.is_test;
+                satisfies(m, &all[t as usize], info, test_type).map(|pointer| Impl {
                     iface: i,
                     ty: t,
                     pointer,
-                });
-            }
-        }
-    }
+                })
+            })
+        })
+        .collect();
     out.sort();
     out
 }
