@@ -152,71 +152,75 @@ fn parse_discovery(
     let prefix = if external { "$GOROOT/src/" } else { "" };
     disc.files
         .par_iter()
-        .map_init(syntax::new_parser, |parser, f| {
-            let dir = dir_of(&f.rel).to_string();
-            let pp = mods.import_path(&dir);
-            let vendor = f.in_vendor || pp.origin == Origin::Vendor;
-            let mut source = f.clone();
-            source.rel = format!("{prefix}{}", f.rel);
-            let reused = match cache {
-                Some((new, Some(old))) if !f.too_large => {
-                    new.reuse(old, &source.rel, f.size, f.mtime_ns)
+        .map_init(
+            || None,
+            |parser, f| {
+                let dir = dir_of(&f.rel).to_string();
+                let pp = mods.import_path(&dir);
+                let vendor = f.in_vendor || pp.origin == Origin::Vendor;
+                let mut source = f.clone();
+                source.rel = format!("{prefix}{}", f.rel);
+                let reused = match cache {
+                    Some((new, Some(old))) if !f.too_large => {
+                        new.reuse(old, &source.rel, f.size, f.mtime_ns)
+                    }
+                    _ => None,
+                };
+                if let Some(r) = reused {
+                    progress.fetch_add(1, Ordering::Relaxed);
+                    return Parsed {
+                        source,
+                        import_path: pp.path,
+                        dir: format!("{prefix}{dir}"),
+                        vendor,
+                        external,
+                        facts: r.facts,
+                        hash: r.hash,
+                        error: None,
+                        reused: true,
+                    };
                 }
-                _ => None,
-            };
-            if let Some(r) = reused {
+                let mut error = None;
+                let src = if f.too_large {
+                    error = Some(format!("larger than {} bytes, not parsed", f.size));
+                    Vec::new()
+                } else {
+                    match walk::read_source(f) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            error = Some(e.to_string());
+                            Vec::new()
+                        }
+                    }
+                };
+                let hash = xxhash_rust::xxh3::xxh3_64(&src);
+                let mut facts = facts_of(parser, qs, &src, external);
+                // Unreadable and oversized files are not recorded: the next run tries again.
+                if let (Some((new, _)), None) = (cache, &error) {
+                    new.put(&source.rel, f.size, f.mtime_ns, hash, &mut facts);
+                }
                 progress.fetch_add(1, Ordering::Relaxed);
-                return Parsed {
+                Parsed {
                     source,
                     import_path: pp.path,
                     dir: format!("{prefix}{dir}"),
                     vendor,
                     external,
-                    facts: r.facts,
-                    hash: r.hash,
-                    error: None,
-                    reused: true,
-                };
-            }
-            let mut error = None;
-            let src = if f.too_large {
-                error = Some(format!("larger than {} bytes, not parsed", f.size));
-                Vec::new()
-            } else {
-                match walk::read_source(f) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        error = Some(e.to_string());
-                        Vec::new()
-                    }
+                    facts,
+                    hash,
+                    error,
+                    reused: false,
                 }
-            };
-            let hash = xxhash_rust::xxh3::xxh3_64(&src);
-            let mut facts = facts_of(parser, qs, &src, external);
-            // Unreadable and oversized files are not recorded: the next run tries again.
-            if let (Some((new, _)), None) = (cache, &error) {
-                new.put(&source.rel, f.size, f.mtime_ns, hash, &mut facts);
-            }
-            progress.fetch_add(1, Ordering::Relaxed);
-            Parsed {
-                source,
-                import_path: pp.path,
-                dir: format!("{prefix}{dir}"),
-                vendor,
-                external,
-                facts,
-                hash,
-                error,
-                reused: false,
-            }
-        })
+            },
+        )
         .collect()
 }
 
 /// The facts of a file's bytes. Bodies are lowered now (external packages need declarations
-/// only), so call resolution does not parse every file a second time.
+/// only), so call resolution does not parse every file a second time. `parser` is the
+/// thread's parser for sources the arena does not take ([`syntax::with_tree`]).
 pub fn facts_of(
-    parser: &mut tree_sitter::Parser,
+    parser: &mut Option<tree_sitter::Parser>,
     qs: &QuerySet,
     src: &[u8],
     external: bool,

@@ -26,7 +26,7 @@ use crate::facts::cache::OldFacts;
 use crate::pipeline::{self, Digests};
 use crate::search::{self, BuildReport, ChangedText, Decl};
 use crate::store::{self, FileUpdate, FileView, Manifest};
-use crate::syntax::{self, QuerySet};
+use crate::syntax::QuerySet;
 use crate::walk::{self, Discovery, SourceFile};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -176,12 +176,15 @@ fn refresh(
     // Each file's facts must be the recorded ones; its line count is what may differ.
     let lines: Option<Vec<u32>> = changed
         .par_iter()
-        .map_init(syntax::new_parser, |parser, c| {
-            let facts = pipeline::facts_of(parser, qs, c.bytes.as_deref()?, false);
-            let lines = facts.lines;
-            let recorded = old_facts.entry(&c.rel)?.digest;
-            (crate::facts::cache::digest(facts)? == recorded).then_some(lines)
-        })
+        .map_init(
+            || None,
+            |parser, c| {
+                let facts = pipeline::facts_of(parser, qs, c.bytes.as_deref()?, false);
+                let lines = facts.lines;
+                let recorded = old_facts.entry(&c.rel)?.digest;
+                (crate::facts::cache::digest(facts)? == recorded).then_some(lines)
+            },
+        )
         .collect();
     let Some(lines) = lines else {
         return Ok(Reuse::Rebuild);

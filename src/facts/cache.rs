@@ -393,7 +393,7 @@ mod tests {
 
     fn facts() -> FileFacts {
         let qs = crate::syntax::QuerySet::global().unwrap();
-        crate::pipeline::facts_of(&mut crate::syntax::new_parser(), qs, SRC, false)
+        crate::pipeline::facts_of(&mut None, qs, SRC, false)
     }
 
     /// Texts and bodies are compressed apart: each is read back from its own part, in this

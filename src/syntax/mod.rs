@@ -202,11 +202,16 @@ pub fn parse(parser: &mut Parser, src: &[u8]) -> Option<Tree> {
 
 /// Parses `src` and runs `f` on its tree (`None`: no tree, see [`parse`]). With the
 /// [`arena`] installed and a source up to [`arena::MAX_SOURCE`], the parse runs in the
-/// thread's arena with a parser of its own (`parser` is not used), and the parser and tree
-/// are abandoned to the arena instead of deleted node by node.
-pub fn with_tree<R>(parser: &mut Parser, src: &[u8], f: impl FnOnce(Option<&Tree>) -> R) -> R {
+/// thread's arena with a parser of its own, and the parser and tree are abandoned to the
+/// arena instead of deleted node by node; otherwise with `parser` (made on first use, to be
+/// reused for the thread's next files).
+pub fn with_tree<R>(
+    parser: &mut Option<Parser>,
+    src: &[u8],
+    f: impl FnOnce(Option<&Tree>) -> R,
+) -> R {
     if !arena::installed() || src.len() > arena::MAX_SOURCE {
-        return f(parse(parser, src).as_ref());
+        return f(parse(parser.get_or_insert_with(new_parser), src).as_ref());
     }
     arena::scope(|| {
         let mut own = new_parser();
