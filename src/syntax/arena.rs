@@ -48,17 +48,19 @@ struct Arena {
     last: usize,
 }
 
-thread_local! {
-    static ARENA: UnsafeCell<Arena> = const {
-        UnsafeCell::new(Arena {
-            active: false,
-            chunks: Vec::new(),
-            cur: 0,
-            top: 0,
-            end: 0,
-            last: 0,
-        })
+impl Arena {
+    const EMPTY: Arena = Arena {
+        active: false,
+        chunks: Vec::new(),
+        cur: 0,
+        top: 0,
+        end: 0,
+        last: 0,
     };
+}
+
+thread_local! {
+    static ARENA: UnsafeCell<Arena> = const { UnsafeCell::new(Arena::EMPTY) };
 }
 
 /// Sets tree-sitter's allocator to this module's functions. Must run before any
@@ -128,14 +130,7 @@ fn with<R>(f: impl FnOnce(&mut Arena) -> R) -> R {
         (f.take().expect("called once"))(a)
     });
     r.unwrap_or_else(|_| {
-        let mut spare = Arena {
-            active: false,
-            chunks: Vec::new(),
-            cur: 0,
-            top: 0,
-            end: 0,
-            last: 0,
-        };
+        let mut spare = Arena::EMPTY;
         (f.take().expect("not called"))(&mut spare)
     })
 }
