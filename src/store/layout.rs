@@ -8,7 +8,9 @@
 //!
 //! | section    | record            | order / meaning                                         |
 //! |------------|-------------------|---------------------------------------------------------|
-//! | `strings`  | bytes             | heap of every string, referenced by [`Str`]              |
+//! | `strings`  | bytes             | heap of every string, referenced by [`Str`]; equal doc  |
+//! |            |                   | comments and signatures stored once, names inside the   |
+//! |            |                   | qualified names, method names at their symbols'          |
 //! | `root`     | bytes             | the indexed root directory                              |
 //! | `files`    | [`FileD`]         | by file id                                              |
 //! | `pkgs`     | [`PkgD`]          | by package id; files and imports are ranges of the next two |
@@ -274,6 +276,34 @@ impl Heap<'_> {
     }
 }
 
+/// For each symbol, the smallest id whose `text` equals its own (itself when none comes
+/// before it; empty texts are their own). Found by hash in parallel, equality checked.
+fn first_equal(
+    syms: &[super::SymRec],
+    text: impl Fn(&super::SymRec) -> &String + Sync,
+) -> Vec<u32> {
+    let mut keyed: Vec<(u64, u32)> = syms
+        .par_iter()
+        .enumerate()
+        .filter(|(_, s)| !text(s).is_empty())
+        .map(|(i, s)| (xxhash_rust::xxh3::xxh3_64(text(s).as_bytes()), i as u32))
+        .collect();
+    keyed.par_sort_unstable();
+    let mut first: Vec<u32> = (0..syms.len() as u32).collect();
+    for group in keyed.chunk_by(|a, b| a.0 == b.0) {
+        // By id within the group; a hash collision between different texts keeps them apart.
+        for (k, &(_, i)) in group.iter().enumerate() {
+            let same = group[..k]
+                .iter()
+                .find(|&&(_, j)| text(&syms[j as usize]) == text(&syms[i as usize]));
+            if let Some(&(_, j)) = same {
+                first[i as usize] = first[j as usize];
+            }
+        }
+    }
+    first
+}
+
 /// CSR offsets: `start[k]..start[k+1]` are the positions whose key is `k`; `keys` sorted.
 fn csr(n: usize, keys: impl Iterator<Item = u32>) -> Vec<u32> {
     let mut start = vec![0u32; n + 1];
@@ -346,42 +376,52 @@ pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
             }
         })
         .collect();
-    let syms: Vec<SymD> = sy
-        .syms
-        .iter()
-        .map(|s| {
-            let qname = h.add(&s.qname);
-            // The short name is almost always the end of the qualified one: share its bytes.
-            let name = if s.qname.ends_with(s.name.as_str()) {
-                Str {
-                    off: qname.off + (s.qname.len() - s.name.len()) as u32,
-                    len: s.name.len() as u32,
-                }
-            } else {
-                h.add(&s.name)
-            };
-            SymD {
-                qname,
-                name,
-                signature: h.add(&s.signature),
-                doc: h.add(&s.doc),
-                pkg: s.pkg,
-                file: s.file,
-                line: s.line,
-                col: s.col,
-                start_line: s.start_line,
-                end_line: s.end_line,
-                start_byte: s.start_byte,
-                end_byte: s.end_byte,
-                recv: s.recv,
-                variants: s.variants,
-                kind: s.kind as u8,
-                ptr_recv: s.ptr_recv as u8,
-                generic: s.generic as u8,
-                _pad: 0,
+    // Equal doc comments and signatures (generated code repeats them by the thousand) are
+    // stored once: each symbol's text points at the first symbol's with the same one.
+    let first_doc = first_equal(&sy.syms, |s| &s.doc);
+    let first_sig = first_equal(&sy.syms, |s| &s.signature);
+    let mut syms: Vec<SymD> = Vec::with_capacity(sy.syms.len());
+    for (i, s) in sy.syms.iter().enumerate() {
+        let qname = h.add(&s.qname);
+        // The short name is almost always the end of the qualified one: share its bytes.
+        let name = if s.qname.ends_with(s.name.as_str()) {
+            Str {
+                off: qname.off + (s.qname.len() - s.name.len()) as u32,
+                len: s.name.len() as u32,
             }
-        })
-        .collect();
+        } else {
+            h.add(&s.name)
+        };
+        let signature = match first_sig[i] as usize {
+            j if j < i => syms[j].signature,
+            _ => h.add(&s.signature),
+        };
+        let doc = match first_doc[i] as usize {
+            j if j < i => syms[j].doc,
+            _ => h.add(&s.doc),
+        };
+        syms.push(SymD {
+            qname,
+            name,
+            signature,
+            doc,
+            pkg: s.pkg,
+            file: s.file,
+            line: s.line,
+            col: s.col,
+            start_line: s.start_line,
+            end_line: s.end_line,
+            start_byte: s.start_byte,
+            end_byte: s.end_byte,
+            recv: s.recv,
+            variants: s.variants,
+            kind: s.kind as u8,
+            ptr_recv: s.ptr_recv as u8,
+            generic: s.generic as u8,
+            _pad: 0,
+        });
+    }
+    drop((first_doc, first_sig));
     let mut msets: Vec<MsetD> = Vec::with_capacity(g.methods.len());
     let mut methods: Vec<MethodD> = Vec::new();
     let mut sets: Vec<&(u32, Vec<super::MethodRec>)> = g.methods.iter().collect();
@@ -393,7 +433,11 @@ pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
         ms.sort_by(|a, b| name(a).cmp(name(b)));
         for m in ms {
             methods.push(MethodD {
-                name: h.add(name(m)),
+                // The method's own symbol holds its name.
+                name: match syms.get(m.sym as usize) {
+                    Some(d) => d.name,
+                    None => h.add(name(m)),
+                },
                 via: h.opt(m.via.as_deref()),
                 sym: m.sym,
                 depth: m.depth,
@@ -1075,5 +1119,70 @@ impl Tables {
             .slice::<UnresD>(self.unres)
             .iter()
             .map(|u| self.unres_view(u))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MethodRec, SymRec};
+
+    fn sym(qname: &str, name: &str, sig: &str, doc: &str) -> SymRec {
+        let mut s = SymRec::synthetic(qname.into(), name.into(), Kind::Func, NONE);
+        s.signature = sig.into();
+        s.doc = doc.into();
+        s
+    }
+
+    #[test]
+    fn equal_texts_are_stored_once_and_read_back() {
+        let syms = vec![
+            sym("p.A", "A", "func A()", "// Same doc."),
+            sym("p.B", "B", "func B()", "// Other doc."),
+            sym("p.C", "C", "func A()", "// Same doc."),
+            sym("p.D", "D", "", ""),
+            sym("p.E", "E", "", "// Other doc."),
+            sym("(p.T).M", "M", "func (T) M()", ""),
+        ];
+        assert_eq!(first_equal(&syms, |s| &s.doc), [0, 1, 0, 3, 1, 5]);
+        assert_eq!(first_equal(&syms, |s| &s.signature), [0, 1, 0, 3, 4, 5]);
+        let n = syms.len() as u32;
+        let sy = Symbols {
+            root: "/r".into(),
+            files: Vec::new(),
+            pkgs: Vec::new(),
+            syms,
+            by_qname: (0..n).collect(),
+            by_name: (0..n).collect(),
+        };
+        let method = MethodRec {
+            sym: 5,
+            ptr_only: false,
+            depth: 0,
+            via: None,
+        };
+        let g = Graph {
+            impls: Vec::new(),
+            iface_extends: Vec::new(),
+            methods: vec![(0, vec![method])],
+            edges: Vec::new(),
+            unresolved: Vec::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.bin");
+        write(&path, crate::store::FORMAT_VERSION, &sy, &g).unwrap();
+        let t = Tables::open(&File::open(&path).unwrap()).unwrap();
+        for (i, s) in sy.syms.iter().enumerate() {
+            let v = t.sym(i as u32);
+            assert_eq!(
+                (v.qname(), v.name(), v.signature(), v.doc()),
+                (&*s.qname, &*s.name, &*s.signature, &*s.doc)
+            );
+        }
+        assert_eq!(t.method_set(0)[0].name, "M");
+        // Each distinct text once: the qualified names, two signatures of the four, two docs.
+        let qnames: usize = sy.syms.iter().map(|s| s.qname.len()).sum();
+        let texts = "func A()func B()func (T) M()// Same doc.// Other doc.".len();
+        assert_eq!(t.heap().len(), qnames + texts);
     }
 }
