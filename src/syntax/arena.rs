@@ -17,8 +17,10 @@
 //! used on its own) scopes are not used and tree-sitter allocates as it always does.
 //!
 //! Memory: nothing is freed inside a scope, so a scope holds everything its file's parse
-//! ever allocated, a few times the final tree. Sources above [`MAX_SOURCE`] are parsed
-//! outside the arena, and the arena keeps at most [`KEEP`] bytes between files.
+//! ever allocated, about 70 times the source on real code (the tree and what parsing
+//! discarded). Sources above [`MAX_SOURCE`] are parsed outside the arena, a scope takes at
+//! most [`CAP`] bytes from it (then ordinary blocks), and the arena keeps at most [`KEEP`]
+//! bytes between files.
 
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
@@ -28,6 +30,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub const MAX_SOURCE: usize = 1 << 20;
 /// Bytes of chunks a thread keeps from one scope to the next.
 const KEEP: usize = 32 << 20;
+/// Bytes of chunks a thread may hold. A scope that needs more (hostile input: error
+/// recovery on a megabyte of noise allocates and drops hundreds of megabytes of stack
+/// versions, which the arena would otherwise keep to the end of the file) allocates the rest
+/// from jemalloc, block by block, freed as usual.
+const CAP: usize = 64 << 20;
 /// The first chunk; each further one is twice the size of the one before.
 const FIRST_CHUNK: usize = 1 << 20;
 /// Blocks are 16-aligned, as malloc's are, and preceded by 16 bytes that hold their size.
@@ -149,7 +156,9 @@ impl Arena {
             None => return std::ptr::null_mut(),
         };
         if self.end - self.top < need && !self.next_chunk(need) {
-            return std::ptr::null_mut();
+            // Over the cap: an ordinary block (`owns` tells it apart when it is freed).
+            // SAFETY: jemalloc's malloc.
+            return unsafe { tikv_jemalloc_sys::malloc(size) };
         }
         let block = self.top + HEADER;
         // SAFETY: `top..top + need` lies inside the current chunk, 16-aligned.
@@ -159,7 +168,8 @@ impl Arena {
         block as *mut c_void
     }
 
-    /// Moves to the next chunk with room for `need` bytes, allocating it if needed.
+    /// Moves to the next chunk with room for `need` bytes, allocating it if needed; false
+    /// when that would take the chunks over [`CAP`] (or memory is exhausted).
     fn next_chunk(&mut self, need: usize) -> bool {
         loop {
             let next = if self.chunks.is_empty() {
@@ -173,6 +183,10 @@ impl Arena {
                     .last()
                     .map_or(FIRST_CHUNK, |&(_, s)| s.saturating_mul(2))
                     .max(need);
+                let held: usize = self.chunks.iter().map(|&(_, s)| s).sum();
+                if held.saturating_add(size) > CAP {
+                    return false;
+                }
                 // SAFETY: plain allocation; ALIGN is a power of two no larger than `size`.
                 let base = unsafe {
                     tikv_jemalloc_sys::mallocx(size, tikv_jemalloc_sys::MALLOCX_ALIGN(ALIGN))
@@ -322,6 +336,11 @@ mod tests {
                 // Larger than the first chunk: a chunk of its own.
                 let e = calloc(1, 5 << 20) as *mut u8;
                 assert!((0..5 << 20).step_by(4096).all(|i| *e.add(i) == 0));
+                // Past the cap: ordinary blocks, freed one by one.
+                let big = malloc(CAP) as *mut u8;
+                assert!(!big.is_null() && !with(|a| a.owns(big as usize)));
+                big.write_bytes(3, CAP);
+                free(big as *mut c_void);
                 // What came from jemalloc is freed or grown there, also inside a scope.
                 let grown = realloc(outside as *mut c_void, 200) as *mut u8;
                 assert!((0..100).all(|i| *grown.add(i) == 7));
