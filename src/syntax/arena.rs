@@ -55,17 +55,6 @@ struct Arena {
     last: usize,
 }
 
-impl Arena {
-    const EMPTY: Arena = Arena {
-        active: false,
-        chunks: Vec::new(),
-        cur: 0,
-        top: 0,
-        end: 0,
-        last: 0,
-    };
-}
-
 thread_local! {
     static ARENA: UnsafeCell<Arena> = const { UnsafeCell::new(Arena::EMPTY) };
 }
@@ -96,7 +85,7 @@ pub fn scope<R>(f: impl FnOnce() -> R) -> R {
         fn drop(&mut self) {
             with(|a| {
                 a.active = false;
-                a.rewind();
+                a.rewind(KEEP);
             });
         }
     }
@@ -113,12 +102,7 @@ pub fn trim() {
     let free_all = || {
         with(|a| {
             if !a.active {
-                for &(base, _) in &a.chunks {
-                    // SAFETY: chunks come from jemalloc; an inactive arena's are unused.
-                    unsafe { tikv_jemalloc_sys::free(base as *mut c_void) };
-                }
-                a.chunks = Vec::new();
-                a.rewind();
+                a.rewind(0);
             }
         })
     };
@@ -143,6 +127,15 @@ fn with<R>(f: impl FnOnce(&mut Arena) -> R) -> R {
 }
 
 impl Arena {
+    const EMPTY: Arena = Arena {
+        active: false,
+        chunks: Vec::new(),
+        cur: 0,
+        top: 0,
+        end: 0,
+        last: 0,
+    };
+
     fn owns(&self, p: usize) -> bool {
         self.chunks
             .iter()
@@ -207,12 +200,12 @@ impl Arena {
         }
     }
 
-    /// Back to the start of the first chunk; chunks beyond [`KEEP`] bytes are freed.
-    fn rewind(&mut self) {
+    /// Back to the start of the first chunk; chunks beyond `keep_bytes` are freed.
+    fn rewind(&mut self, keep_bytes: usize) {
         let mut kept = 0;
         let mut keep = 0;
         for &(_, size) in &self.chunks {
-            if kept + size > KEEP {
+            if kept + size > keep_bytes {
                 break;
             }
             kept += size;
