@@ -507,8 +507,10 @@ pub fn build_discovered(
     };
     lap.lap("calls");
     let kept = keep_items(&mut model);
-    model.shed_resolution_state();
-    lap.lap("items and resolution state freed");
+    let shed = model.shed_resolution_state();
+    // Freed on another thread while the records are made.
+    std::thread::spawn(move || drop(shed));
+    lap.lap("items kept, resolution state shed");
     Ok(Built {
         root: disc.root.clone(),
         model,

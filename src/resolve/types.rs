@@ -85,8 +85,9 @@ pub const INVALID: TypeId = 0;
 impl TypeTable {
     /// Frees the interning map: the table can be read, not added to, afterwards (an
     /// `intern` would number a type again).
-    pub fn forget_interning(&mut self) {
-        self.map = HashMap::default();
+    /// Takes the interning map out (returned for the caller to drop).
+    pub fn forget_interning(&mut self) -> HashMap<Ty, TypeId> {
+        std::mem::take(&mut self.map)
     }
 
     pub fn new() -> Self {

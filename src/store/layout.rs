@@ -325,10 +325,48 @@ const SECTIONS: usize = 24;
 /// section goes to the file as soon as it is laid out, the strings first (while the records
 /// that point into them are built).
 pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
-    let mut w = Writer::create(path, version, SECTIONS)?;
+    // The call-graph arrays (sorts, adjacency) are computed on another thread while this
+    // one streams the strings and writes the symbol sections.
+    let (written, ga) = rayon::join(
+        || -> Result<Writer> {
+            let mut w = Writer::create(path, version, SECTIONS)?;
+            symbol_sections(&mut w, sy, g)?;
+            Ok(w)
+        },
+        || graph_arrays(sy, g),
+    );
+    let mut w = written?;
+    let GraphArrays {
+        edges,
+        outstart,
+        inedges,
+        instart,
+        outcallee,
+        incaller,
+        symmeta,
+        impls,
+        implty,
+        ifext,
+    } = ga;
+    w.pod(S_EDGES, &edges)?;
+    w.pod(S_OUTSTART, &outstart)?;
+    w.pod(S_INEDGES, &inedges)?;
+    w.pod(S_INSTART, &instart)?;
+    w.pod(S_OUTCALLEE, &outcallee)?;
+    w.pod(S_INCALLER, &incaller)?;
+    w.pod(S_SYMMETA, &symmeta)?;
+    w.pod(S_IMPLS, &impls)?;
+    w.pod(S_IMPLTY, &implty)?;
+    w.pod(S_IFEXT, &ifext)?;
+    w.bytes(S_ROOT, sy.root.as_bytes())?;
+    w.finish()
+}
+
+/// The strings, then the file, package, symbol, method-set and name sections.
+fn symbol_sections(w: &mut Writer, sy: &Symbols, g: &Graph) -> Result<()> {
     w.begin(S_STRINGS);
     let mut h = Heap {
-        w: &mut w,
+        w,
         len: 0,
         err: None,
     };
@@ -499,6 +537,24 @@ pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
     w.pod(S_NAMES, &names)?;
     w.bytes(S_NAMETEXT, &nametext)?;
     drop((names, nametext));
+    Ok(())
+}
+
+/// The call-graph sections of [`write`], laid out.
+struct GraphArrays {
+    edges: Vec<EdgeD>,
+    outstart: Vec<u32>,
+    inedges: Vec<u32>,
+    instart: Vec<u32>,
+    outcallee: Vec<u32>,
+    incaller: Vec<u32>,
+    symmeta: Vec<SymMetaD>,
+    impls: Vec<ImplD>,
+    implty: Vec<u32>,
+    ifext: Vec<[u32; 2]>,
+}
+
+fn graph_arrays(sy: &Symbols, g: &Graph) -> GraphArrays {
     let n = sy.syms.len();
 
     // Edges by caller, then call site: `to_store` already sorts so, making this stable sort a
@@ -554,18 +610,18 @@ pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
     ifext.sort();
     ifext.dedup();
 
-    w.pod(S_EDGES, &edges)?;
-    w.pod(S_OUTSTART, &outstart)?;
-    w.pod(S_INEDGES, &inedges)?;
-    w.pod(S_INSTART, &instart)?;
-    w.pod(S_OUTCALLEE, &outcallee)?;
-    w.pod(S_INCALLER, &incaller)?;
-    w.pod(S_SYMMETA, &symmeta)?;
-    w.pod(S_IMPLS, &impls)?;
-    w.pod(S_IMPLTY, &implty)?;
-    w.pod(S_IFEXT, &ifext)?;
-    w.bytes(S_ROOT, sy.root.as_bytes())?;
-    w.finish()
+    GraphArrays {
+        edges,
+        outstart,
+        inedges,
+        instart,
+        outcallee,
+        incaller,
+        symmeta,
+        impls,
+        implty,
+        ifext,
+    }
 }
 
 /// The mapped `index.bin` of a generation.
