@@ -336,28 +336,7 @@ pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
         || graph_arrays(sy, g),
     );
     let mut w = written?;
-    let GraphArrays {
-        edges,
-        outstart,
-        inedges,
-        instart,
-        outcallee,
-        incaller,
-        symmeta,
-        impls,
-        implty,
-        ifext,
-    } = ga;
-    w.pod(S_EDGES, &edges)?;
-    w.pod(S_OUTSTART, &outstart)?;
-    w.pod(S_INEDGES, &inedges)?;
-    w.pod(S_INSTART, &instart)?;
-    w.pod(S_OUTCALLEE, &outcallee)?;
-    w.pod(S_INCALLER, &incaller)?;
-    w.pod(S_SYMMETA, &symmeta)?;
-    w.pod(S_IMPLS, &impls)?;
-    w.pod(S_IMPLTY, &implty)?;
-    w.pod(S_IFEXT, &ifext)?;
+    ga.write(&mut w)?;
     w.bytes(S_ROOT, sy.root.as_bytes())?;
     w.finish()
 }
@@ -552,6 +531,21 @@ struct GraphArrays {
     impls: Vec<ImplD>,
     implty: Vec<u32>,
     ifext: Vec<[u32; 2]>,
+}
+
+impl GraphArrays {
+    fn write(&self, w: &mut Writer) -> Result<()> {
+        w.pod(S_EDGES, &self.edges)?;
+        w.pod(S_OUTSTART, &self.outstart)?;
+        w.pod(S_INEDGES, &self.inedges)?;
+        w.pod(S_INSTART, &self.instart)?;
+        w.pod(S_OUTCALLEE, &self.outcallee)?;
+        w.pod(S_INCALLER, &self.incaller)?;
+        w.pod(S_SYMMETA, &self.symmeta)?;
+        w.pod(S_IMPLS, &self.impls)?;
+        w.pod(S_IMPLTY, &self.implty)?;
+        w.pod(S_IFEXT, &self.ifext)
+    }
 }
 
 fn graph_arrays(sy: &Symbols, g: &Graph) -> GraphArrays {
