@@ -1014,12 +1014,10 @@ impl Model {
     }
 
     /// The qualified name of a symbol, as types.Func.FullName / types.TypeName prints it.
-    /// Frees what only resolution uses (scopes, method maps, import bindings, the types'
-    /// interning map), once every call is resolved: the index records need names, packages
-    /// and types to read, not to look up.
-    /// Takes out what only resolution needs (scopes, method maps, the types' interning
-    /// map, ...) and returns it, to be dropped where the caller likes: it is millions of
-    /// small frees.
+    /// Takes out what only resolution uses (scopes, method maps, import bindings, the
+    /// types' interning map), once every call is resolved: the index records need names,
+    /// packages and types to read, not to look up. Returned for the caller to drop where it
+    /// likes: it is millions of small frees.
     pub fn shed_resolution_state(&mut self) -> impl Send {
         let scopes: Vec<_> = self
             .pkgs

@@ -83,9 +83,8 @@ pub struct TypeTable {
 pub const INVALID: TypeId = 0;
 
 impl TypeTable {
-    /// Frees the interning map: the table can be read, not added to, afterwards (an
-    /// `intern` would number a type again).
-    /// Takes the interning map out (returned for the caller to drop).
+    /// Takes the interning map out (for the caller to drop): the table can be read, not
+    /// added to, afterwards (an `intern` would number a type again).
     pub fn forget_interning(&mut self) -> HashMap<Ty, TypeId> {
         std::mem::take(&mut self.map)
     }

@@ -321,12 +321,11 @@ fn csr(n: usize, keys: impl Iterator<Item = u32>) -> Vec<u32> {
 /// The number of sections [`write`] writes.
 const SECTIONS: usize = 24;
 
-/// Writes a generation's symbols and graph as the sections of `index.bin` at `path`. Each
-/// section goes to the file as soon as it is laid out, the strings first (while the records
-/// that point into them are built).
+/// Writes a generation's symbols and graph as the sections of `index.bin` at `path`. The
+/// symbol sections go to the file as soon as each is laid out, the strings first (while the
+/// records that point into them are built); the call-graph arrays (sorts, adjacency) are
+/// laid out on another thread meanwhile, and written after them.
 pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
-    // The call-graph arrays (sorts, adjacency) are computed on another thread while this
-    // one streams the strings and writes the symbol sections.
     let (written, ga) = rayon::join(
         || -> Result<Writer> {
             let mut w = Writer::create(path, version, SECTIONS)?;
@@ -341,7 +340,8 @@ pub fn write(path: &Path, version: u32, sy: &Symbols, g: &Graph) -> Result<()> {
     w.finish()
 }
 
-/// The strings, then the file, package, symbol, method-set and name sections.
+/// The strings, then the file, package, symbol, method-set, unresolved-call and name
+/// sections.
 fn symbol_sections(w: &mut Writer, sy: &Symbols, g: &Graph) -> Result<()> {
     w.begin(S_STRINGS);
     let mut h = Heap {
